@@ -1,0 +1,15 @@
+"""The ``attunement`` command: a thin shell over the library.
+
+One module per domain adds its commands to the shared group in ``_group``; this keeps each
+command beside its siblings without one file growing without bound. Commands parse options,
+call one library function and print; domain errors become a message and exit status 2.
+"""
+
+from __future__ import annotations
+
+from attunement.cli._group import cli, main
+
+# Command modules register their commands on import. Keep the list alphabetical.
+# (each line: from attunement.cli import <module> as <module>  # noqa: F401)
+
+__all__ = ["cli", "main"]
