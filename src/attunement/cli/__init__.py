@@ -10,6 +10,6 @@ from __future__ import annotations
 from attunement.cli._group import cli, main
 
 # Command modules register their commands on import. Keep the list alphabetical.
-# (each line: from attunement.cli import <module> as <module>  # noqa: F401)
+# Each line: "from attunement.cli import MODULE as MODULE", marked noqa F401.
 
 __all__ = ["cli", "main"]
