@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = Field(None, description="SMTP password.")
     smtp_starttls: bool = Field(False, description="Use STARTTLS with the SMTP server.")
     mail_from: str = Field("attunement <noreply@localhost>", description="Sender of mail.")
+    instrument_wording_dir: Path | None = Field(
+        None,
+        description="Folder of licensed item wording, one <instrument id>.toml each "
+        "(see docs/instruments.md); fills items shipped without text, such as the EIS.",
+    )
     clock_speed: float = Field(
         1.0, description="Test clock: >1 makes session timers run faster (tests and demos only)."
     )
