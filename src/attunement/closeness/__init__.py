@@ -12,12 +12,6 @@ from attunement.closeness.assignment import (
     chosen_condition,
 )
 from attunement.closeness.clock import Clock, ManualClock, SystemClock, protocol_seconds
-from attunement.closeness.codes import (
-    CODE_ALPHABET,
-    CODE_LENGTH,
-    new_join_code,
-    normalise_join_code,
-)
 from attunement.closeness.session import (
     IOS_MAX,
     IOS_MIN,
@@ -39,8 +33,6 @@ from attunement.closeness.session import (
 )
 
 __all__ = [
-    "CODE_ALPHABET",
-    "CODE_LENGTH",
     "CONDITIONS",
     "IOS_MAX",
     "IOS_MIN",
@@ -60,10 +52,8 @@ __all__ = [
     "eye_contact_timer",
     "finish_session",
     "join_session",
-    "new_join_code",
     "next_question",
     "next_set",
-    "normalise_join_code",
     "protocol_seconds",
     "record_ios",
     "set_timer",

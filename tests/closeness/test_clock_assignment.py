@@ -1,4 +1,4 @@
-"""Clocks, join codes and the random assignment of conditions."""
+"""Clocks and the random assignment of conditions."""
 
 from __future__ import annotations
 
@@ -10,13 +10,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from attunement.closeness import (
-    CODE_ALPHABET,
     ManualClock,
     SystemClock,
     assign_condition,
     chosen_condition,
-    new_join_code,
-    normalise_join_code,
     protocol_seconds,
 )
 from attunement.errors import InvalidInputError
@@ -47,27 +44,6 @@ def test_manual_clock_refuses_naive_start_and_going_back() -> None:
         ManualClock(datetime(2026, 1, 1))
     with pytest.raises(InvalidInputError):
         ManualClock().advance(-1)
-
-
-def test_new_codes_use_the_alphabet_and_normalise_to_themselves() -> None:
-    codes = {new_join_code() for _ in range(200)}
-    assert len(codes) > 190
-    for code in codes:
-        assert len(code) == 6
-        assert set(code) <= set(CODE_ALPHABET)
-        assert normalise_join_code(code) == code
-
-
-def test_typed_codes_forgive_case_spaces_dashes_and_lookalikes() -> None:
-    assert normalise_join_code(" k7q-x2m ") == "K7QX2M"
-    assert normalise_join_code("o0ilu2") == "DDJJV2"
-
-
-@pytest.mark.parametrize("typed", ["", "ABC", "ABCDEFG", "AB!DEF"])
-def test_bad_codes_are_refused_with_a_hint(typed: str) -> None:
-    with pytest.raises(InvalidInputError) as err:
-        normalise_join_code(typed)
-    assert "letters and digits" in (err.value.hint or "")
 
 
 @given(st.integers(min_value=0, max_value=2**32), st.sampled_from([2, 4, 6]))
