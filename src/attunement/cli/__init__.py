@@ -7,9 +7,9 @@ call one library function and print; domain errors become a message and exit sta
 
 from __future__ import annotations
 
-from attunement.cli._group import cli, main
-
 # Command modules register their commands on import. Keep the list alphabetical.
 # Each line: "from attunement.cli import MODULE as MODULE", marked noqa F401.
+from attunement.cli import serve as serve
+from attunement.cli._group import cli, main
 
 __all__ = ["cli", "main"]

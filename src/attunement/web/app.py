@@ -1,0 +1,135 @@
+"""The web application: :func:`create_app` builds it from :class:`~attunement.settings.Settings`.
+
+Nothing is created at import time. ``create_app`` checks the settings are safe
+(:meth:`~attunement.settings.Settings.check_safe`), creates the database engine and session
+factory, the templates, the mailer and the sign-in limiter, and includes every router found in
+:mod:`attunement.web.routes` (each module there that defines ``router``, in name order). When
+the app starts (the ASGI lifespan), the database is upgraded to the newest schema.
+
+Layers, from the outside in: security headers, the signed session cookie (HttpOnly,
+SameSite=Lax, Secure when ``base_url`` is https), CSRF checking of every unsafe request, then
+the routes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from attunement import __version__
+from attunement.settings import Settings
+from attunement.store import upgrade
+from attunement.store.engine import create_engine_from_settings, make_session_factory
+from attunement.web import routes
+from attunement.web.csrf import CSRFMiddleware
+from attunement.web.failures import install_error_handlers, refuse_forged_request
+from attunement.web.mail import Mailer, mailer_from_settings
+from attunement.web.ratelimit import SignInLimiter
+from attunement.web.templating import build_templates
+
+__all__ = ["SESSION_COOKIE", "STATIC_DIR", "create_app"]
+
+SESSION_COOKIE = "attunement_session"
+SESSION_MAX_AGE_SECONDS = 30 * 24 * 60 * 60
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+_SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        b"script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+    ),
+]
+
+
+class _SecurityHeaders:
+    """Adds the headers that keep pages out of frames and scripts from elsewhere."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + _SECURITY_HEADERS
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _routers() -> list[APIRouter]:
+    found = []
+    for info in sorted(pkgutil.iter_modules(routes.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{routes.__name__}.{info.name}")
+        router = getattr(module, "router", None)
+        if isinstance(router, APIRouter):
+            found.append(router)
+    return found
+
+
+def create_app(settings: Settings, *, mailer: Mailer | None = None) -> FastAPI:
+    """The attunement web app for ``settings`` (``mailer`` overrides the one from settings)."""
+    settings.check_safe()
+    engine = create_engine_from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(upgrade, engine)
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="attunement",
+        version=__version__,
+        description="Measure, track and foster emotional intimacy in close relationships. "
+        "The JSON API lives under /api; it uses the same sign-in session as the pages. "
+        "Unsafe requests need the X-CSRF-Token header (GET /api/csrf). Every error has the "
+        'shape {"error": {"code", "message", "hint", "problems"}}. '
+        "attunement is not therapy and does not replace it.",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.templates = build_templates()
+    app.state.mailer = mailer if mailer is not None else mailer_from_settings(settings)
+    app.state.sign_in_limiter = SignInLimiter()
+
+    install_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for router in _routers():
+        app.include_router(router)
+
+    secret = settings.secret_key.get_secret_value()
+    app.add_middleware(CSRFMiddleware, secret_key=secret, on_refused=refuse_forged_request)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret,
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE_SECONDS,
+        same_site="lax",
+        https_only=settings.base_url.startswith("https://"),
+    )
+    app.add_middleware(_SecurityHeaders)
+    return app

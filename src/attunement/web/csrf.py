@@ -1,0 +1,147 @@
+"""Protection against cross-site request forgery (CSRF) for every unsafe request.
+
+Each browser session holds a random secret (``session["csrf"]``). Pages put a token derived
+from it in every form (``<input type="hidden" name="csrf_token">``); JavaScript and API clients
+send the same token in the ``X-CSRF-Token`` header (``GET /api/csrf`` hands one out). The token
+is the secret signed with the application key and a timestamp, so a token is bound to one
+session, cannot be forged without the key, and expires with the session.
+
+:class:`CSRFMiddleware` checks every POST, PUT, PATCH and DELETE before any route runs, so no
+route can forget it. A request without a valid token is refused with 403 (a friendly page for
+browsers, the JSON error shape under ``/api``). The body is read once here and replayed to the
+route unchanged.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import MutableMapping
+from typing import Any
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from attunement.errors import PermissionDeniedError
+
+__all__ = [
+    "CSRF_FIELD",
+    "CSRF_HEADER",
+    "MAX_BODY_BYTES",
+    "CSRFMiddleware",
+    "csrf_token",
+    "forged_request_error",
+]
+
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+MAX_BODY_BYTES = 2 * 1024 * 1024
+_SALT = "attunement.csrf"
+_MAX_AGE_SECONDS = 14 * 24 * 60 * 60
+
+
+def _serializer(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt=_SALT)
+
+
+def csrf_token(session: MutableMapping[str, Any], secret_key: str) -> str:
+    """The token to put in a form (or header) for this session; creates the secret if needed."""
+    secret = session.get("csrf")
+    if not isinstance(secret, str):
+        secret = secrets.token_urlsafe(32)
+        session["csrf"] = secret
+    return str(_serializer(secret_key).dumps(secret))
+
+
+def token_matches(session: MutableMapping[str, Any], secret_key: str, token: str | None) -> bool:
+    """Whether ``token`` was issued for this session by this application."""
+    secret = session.get("csrf")
+    if not token or not isinstance(secret, str):
+        return False
+    try:
+        value = _serializer(secret_key).loads(token, max_age=_MAX_AGE_SECONDS)
+    except BadSignature:
+        return False
+    return isinstance(value, str) and hmac.compare_digest(value, secret)
+
+
+def forged_request_error() -> PermissionDeniedError:
+    """The error shown when a form or API call arrives without a valid CSRF token."""
+    return PermissionDeniedError(
+        "This request was refused because it did not come from an attunement page.",
+        hint="Go back, reload the page and send the form again. If you use the API, send the "
+        "token from GET /api/csrf in the X-CSRF-Token header.",
+        code="csrf_failed",
+    )
+
+
+class CSRFMiddleware:
+    """Refuses unsafe requests whose CSRF token does not match the session's.
+
+    Must sit inside the session middleware (it reads ``scope["session"]``). ``on_refused`` is
+    an ASGI app called for refused requests; it renders the 403 page or JSON error.
+    """
+
+    def __init__(self, app: ASGIApp, *, secret_key: str, on_refused: ASGIApp) -> None:
+        self.app = app
+        self.secret_key = secret_key
+        self.on_refused = on_refused
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        body, complete = await _read_body(receive)
+        replay = _replayer(body, receive)
+        if not complete:
+            await self.on_refused(scope, replay, send)
+            return
+        request = Request(scope, replay)
+        token = request.headers.get(CSRF_HEADER)
+        if token is None and _is_form(request):
+            form = await request.form()
+            value = form.get(CSRF_FIELD)
+            token = value if isinstance(value, str) else None
+            await form.close()
+        if token_matches(scope.get("session", {}), self.secret_key, token):
+            await self.app(scope, _replayer(body, receive), send)
+        else:
+            await self.on_refused(scope, _replayer(body, receive), send)
+
+
+def _is_form(request: Request) -> bool:
+    content_type = request.headers.get("content-type", "")
+    return content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data"))
+
+
+async def _read_body(receive: Receive) -> tuple[bytes, bool]:
+    """The whole request body, and False if it was larger than :data:`MAX_BODY_BYTES`."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return b"".join(chunks), False
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return b"", False
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks), True
+
+
+def _replayer(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that gives the buffered body once, then waits on the real connection."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

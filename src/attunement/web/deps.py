@@ -1,0 +1,164 @@
+"""What every route of the web app needs: the database session, the signed-in person, CSRF.
+
+Use them in a router like this::
+
+    from fastapi import APIRouter, Depends
+    from attunement.web.deps import CurrentUser, DbSession, render
+
+    router = APIRouter()
+
+    @router.get("/things")
+    def things(request: Request, db: DbSession, me: CurrentUser) -> HTMLResponse:
+        return render(request, "things/list.html", {"things": ...})
+
+- :data:`DbSession` (``Depends(get_db)``): a :class:`~attunement.store.engine.StoreSession`
+  for this request; commit yourself (``db.commit()``), it is rolled back and closed afterwards.
+  Write routes as plain ``def`` (not ``async def``): FastAPI runs them in a thread pool.
+- :data:`CurrentUser` (``Depends(get_current_user)``): the signed-in
+  :class:`~attunement.store.models.Person`. Without one, browsers are redirected to
+  ``/signin?next=...`` and the API answers 401 in the JSON error shape.
+  :data:`OptionalUser` gives ``None`` instead.
+- CSRF: every POST/PUT/PATCH/DELETE is checked by middleware before your route runs. In a
+  form template write ``{{ csrf_field() }}``; from JavaScript send the ``csrf_token`` of the
+  page (``<meta name="csrf-token">`` in ``base.html``) as the ``X-CSRF-Token`` header.
+- :func:`render`: a Jinja2 page; pass ``errors={"field": "message"}`` and ``form={...}`` to show
+  form errors next to their fields (see ``templates/macros.html``).
+- :func:`field_errors`: turns an :class:`~attunement.errors.AttunementError` into that dict.
+- Raise :class:`~attunement.errors.AttunementError` subclasses for anything a person can
+  cause; the app turns them into a page or the JSON error shape with the right status.
+- :data:`AppSettings`: the :class:`~attunement.settings.Settings` the app was built with.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends
+from sqlalchemy.orm import sessionmaker
+from starlette.requests import Request
+
+from attunement.errors import AttunementError
+from attunement.settings import Settings
+from attunement.store.engine import StoreSession
+from attunement.store.models import Person
+from attunement.web.csrf import csrf_token
+from attunement.web.failures import AuthenticationRequiredError
+from attunement.web.templating import render
+
+__all__ = [
+    "AppSettings",
+    "CurrentUser",
+    "DbSession",
+    "OptionalUser",
+    "client_address",
+    "csrf_token",
+    "field_errors",
+    "get_current_user",
+    "get_db",
+    "get_optional_user",
+    "get_settings",
+    "render",
+    "session_fingerprint",
+    "sign_in",
+    "sign_out",
+]
+
+
+def get_settings(request: Request) -> Settings:
+    """The settings the app was created with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_db(request: Request) -> Iterator[StoreSession]:
+    """A database session for one request; rolled back (if not committed) and closed after."""
+    factory: sessionmaker[StoreSession] = request.app.state.session_factory
+    with factory() as session:
+        yield session
+
+
+def session_fingerprint(person: Person, secret_key: str) -> str:
+    """A short keyed digest of the person's password hash, kept in the session cookie.
+
+    Changing the password (a reset included) changes it, which signs out every other session.
+    """
+    material = (person.password_hash or "").encode("utf-8")
+    return hmac.new(secret_key.encode("utf-8"), material, hashlib.sha256).hexdigest()[:32]
+
+
+def _secret(request: Request) -> str:
+    return get_settings(request).secret_key.get_secret_value()
+
+
+def get_optional_user(
+    request: Request, db: Annotated[StoreSession, Depends(get_db)]
+) -> Person | None:
+    """The signed-in person, or ``None``."""
+    session = request.session
+    person_id = session.get("pid")
+    if not isinstance(person_id, int):
+        return None
+    person = db.get(Person, person_id)
+    if person is None or not hmac.compare_digest(
+        str(session.get("auth", "")), session_fingerprint(person, _secret(request))
+    ):
+        session.pop("pid", None)
+        session.pop("auth", None)
+        session.pop("name", None)
+        return None
+    request.state.user = person
+    return person
+
+
+def get_current_user(person: Annotated[Person | None, Depends(get_optional_user)]) -> Person:
+    """The signed-in person; raises :class:`AuthenticationRequiredError` when there is none."""
+    if person is None:
+        raise AuthenticationRequiredError()
+    return person
+
+
+def sign_in(request: Request, person: Person) -> None:
+    """Start a signed-in session for ``person`` (a fresh CSRF secret, against fixation)."""
+    session = request.session
+    session.clear()
+    session["pid"] = person.id
+    session["auth"] = session_fingerprint(person, _secret(request))
+    session["name"] = person.display_name
+    csrf_token(session, _secret(request))
+
+
+def sign_out(request: Request) -> None:
+    """End the session (the cookie is cleared)."""
+    request.session.clear()
+
+
+def client_address(request: Request) -> str:
+    """The client's network address (the direct peer; put a proxy's address rules in front)."""
+    return request.client.host if request.client else "unknown"
+
+
+def field_errors(error: AttunementError, fields: set[str] | None = None) -> dict[str, str]:
+    """Map an error's problems onto form fields: ``{"field": "message"}``.
+
+    Problems without a column (or with a column not in ``fields``) go under ``"_form"``, which
+    otherwise holds the error's message (shown above the form).
+    """
+    errors: dict[str, str] = {}
+    for problem in error.problems:
+        column = problem.column
+        key = column if column and (fields is None or column in fields) else "_form"
+        text = problem.message
+        if problem.allowed:
+            text += f" (allowed: {problem.allowed})"
+        errors.setdefault(key, text)
+    errors.setdefault("_form", error.message)
+    return errors
+
+
+DbSession = Annotated[StoreSession, Depends(get_db)]
+CurrentUser = Annotated[Person, Depends(get_current_user)]
+OptionalUser = Annotated[Person | None, Depends(get_optional_user)]
+AppSettings = Annotated[Settings, Depends(get_settings)]

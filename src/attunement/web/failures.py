@@ -1,0 +1,188 @@
+"""How failures reach people: one JSON error shape under ``/api``, friendly pages elsewhere.
+
+Every failure is an :class:`~attunement.errors.AttunementError` (or becomes one here), so the
+JSON body is always ``{"error": {"code", "message", "hint", "problems"}}``. The HTTP status
+follows the error's ``code`` (:data:`STATUS_BY_CODE`). A browser that is not signed in is sent
+to the sign-in page and brought back afterwards; anything unexpected is logged with its
+traceback and shown as a calm 500 page that leaks nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from urllib.parse import quote
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.types import Receive, Scope, Send
+
+from attunement.errors import AttunementError, InvalidInputError, Problem
+from attunement.web.csrf import forged_request_error
+from attunement.web.templating import render
+
+__all__ = [
+    "STATUS_BY_CODE",
+    "AuthenticationRequiredError",
+    "RateLimitedError",
+    "error_response",
+    "install_error_handlers",
+    "refuse_forged_request",
+    "wants_json",
+]
+
+log = logging.getLogger("attunement.web")
+
+STATUS_BY_CODE = {
+    "invalid": 400,
+    "invalid_input": 422,
+    "not_signed_in": 401,
+    "permission_denied": 403,
+    "csrf_failed": 403,
+    "not_found": 404,
+    "method_not_allowed": 405,
+    "conflict": 409,
+    "too_large": 413,
+    "rate_limited": 429,
+    "internal": 500,
+    "unavailable": 503,
+}
+
+
+class AuthenticationRequiredError(AttunementError):
+    """The request needs a signed-in person and there is none (or the session has expired)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Please sign in first.",
+            hint="Sign in at /signin (or POST /api/session), then try again.",
+            code="not_signed_in",
+        )
+
+
+class RateLimitedError(AttunementError):
+    """Too many attempts in a short time; ``retry_after`` is in seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        minutes = max(1, round(retry_after / 60))
+        super().__init__(
+            message,
+            hint=f"Wait about {minutes} minute{'s' if minutes != 1 else ''} and try again.",
+            code="rate_limited",
+        )
+        self.retry_after = retry_after
+
+
+def wants_json(request: Request) -> bool:
+    """JSON for the API (and the health check); HTML pages for everything else."""
+    path = request.url.path
+    return path.startswith("/api") or path == "/health"
+
+
+def error_response(request: Request, error: AttunementError) -> Response:
+    """The response for ``error``: JSON under /api, a friendly page (or sign-in) elsewhere."""
+    status = STATUS_BY_CODE.get(error.code, 400)
+    headers = {}
+    if isinstance(error, RateLimitedError):
+        headers["Retry-After"] = str(error.retry_after)
+    if wants_json(request):
+        return JSONResponse(error.to_dict(), status_code=status, headers=headers)
+    if isinstance(error, AuthenticationRequiredError):
+        target = request.url.path
+        if request.url.query:
+            target += "?" + request.url.query
+        return RedirectResponse(f"/signin?next={quote(target, safe='')}", status_code=303)
+    response = render(
+        request,
+        "errors/error.html",
+        {
+            "title": HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "",
+            "status": status,
+            "error": error,
+        },
+        status_code=status,
+    )
+    response.headers.update(headers)
+    return response
+
+
+def _from_http_exception(exc: StarletteHTTPException) -> AttunementError:
+    if exc.status_code == 404:
+        return AttunementError(
+            "There is nothing at this address.",
+            hint="Check the link, or start again from the home page.",
+            code="not_found",
+        )
+    if exc.status_code == 405:
+        return AttunementError(
+            "This address does not accept that kind of request.",
+            hint="Use the links and forms of the app.",
+            code="method_not_allowed",
+        )
+    code = {401: "not_signed_in", 403: "permission_denied", 409: "conflict", 413: "too_large"}
+    return AttunementError(
+        str(exc.detail) if exc.detail else HTTPStatus(exc.status_code).phrase,
+        code=code.get(exc.status_code, "invalid"),
+    )
+
+
+def _from_validation_error(exc: RequestValidationError) -> InvalidInputError:
+    problems = []
+    for item in exc.errors():
+        location = [str(part) for part in item.get("loc", ()) if part not in ("body", "query")]
+        value = item.get("input")
+        problems.append(
+            Problem(
+                str(item.get("msg", "invalid value")),
+                column=".".join(location) or None,
+                value=value if isinstance(value, (str, int, float, bool)) else None,
+            )
+        )
+    return InvalidInputError(
+        "Some fields are missing or not valid.",
+        hint="Correct the fields listed in problems and send the request again.",
+        problems=problems,
+    )
+
+
+async def refuse_forged_request(scope: Scope, receive: Receive, send: Send) -> None:
+    """ASGI app used by the CSRF middleware for a request without a valid token."""
+    request = Request(scope, receive)
+    response = error_response(request, forged_request_error())
+    await response(scope, receive, send)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Route every failure through :func:`error_response`."""
+
+    async def on_domain_error(request: Request, exc: Exception) -> Response:
+        if not isinstance(exc, AttunementError):  # pragma: no cover - registered for it
+            raise exc
+        return error_response(request, exc)
+
+    async def on_http_error(request: Request, exc: Exception) -> Response:
+        if not isinstance(exc, StarletteHTTPException):  # pragma: no cover
+            raise exc
+        return error_response(request, _from_http_exception(exc))
+
+    async def on_validation_error(request: Request, exc: Exception) -> Response:
+        if not isinstance(exc, RequestValidationError):  # pragma: no cover
+            raise exc
+        return error_response(request, _from_validation_error(exc))
+
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        error = AttunementError(
+            "Something went wrong on our side. Nothing you did caused it.",
+            hint="Try again in a moment. If it keeps happening, tell whoever runs this server.",
+            code="internal",
+        )
+        return error_response(request, error)
+
+    app.add_exception_handler(AttunementError, on_domain_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(Exception, on_unexpected)

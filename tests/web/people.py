@@ -1,0 +1,59 @@
+"""A person using the web app through a test client: sign up, post forms, call the API."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from fastapi.testclient import TestClient
+
+__all__ = ["PASSWORD", "WebPerson", "csrf_from"]
+
+PASSWORD = "correct horse battery staple"
+_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token a page carries (every page has it in a meta tag)."""
+    found = _META.search(html)
+    if found is None:
+        raise ValueError("page has no csrf-token meta tag")
+    return found.group(1)
+
+
+@dataclass
+class WebPerson:
+    client: TestClient
+    email: str
+    name: str
+    password: str = PASSWORD
+
+    @classmethod
+    def sign_up(cls, client: TestClient, email: str, name: str) -> WebPerson:
+        person = cls(client, email, name)
+        response = person.post(
+            "/signup",
+            {"email": email, "display_name": name, "password": PASSWORD},
+        )
+        if response.status_code != 303:
+            raise AssertionError(f"sign-up failed: {response.status_code} {response.text[:500]}")
+        return person
+
+    def token(self) -> str:
+        return csrf_from(self.client.get("/").text)
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.client.get(path, follow_redirects=False, **kwargs)
+
+    def post(self, path: str, data: dict[str, Any] | None = None) -> httpx.Response:
+        """Post a form as the browser does, with the page's CSRF token."""
+        form = dict(data or {})
+        form["csrf_token"] = self.token()
+        return self.client.post(path, data=form, follow_redirects=False)
+
+    def api(self, method: str, path: str, json: Any = None) -> httpx.Response:
+        """Call the JSON API with the session cookie and the X-CSRF-Token header."""
+        token = self.client.get("/api/csrf").json()["csrf_token"]
+        return self.client.request(method, path, json=json, headers={"X-CSRF-Token": token})
