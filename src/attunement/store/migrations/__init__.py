@@ -1,0 +1,1 @@
+"""Alembic migration environment of the attunement database (shipped inside the package)."""
