@@ -1,0 +1,122 @@
+"""One entry point for every export: :func:`read_chat`, and :func:`summarize_chat`.
+
+The format comes from the file: ``.zip`` is a WhatsApp export, ``.json`` a Telegram Desktop
+export, and a ``.txt`` is a WhatsApp export when its first non-blank line starts with a WhatsApp
+date and time, otherwise a plain transcript. ``chat_format`` overrides the guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from attunement.conversation.messages import Message
+from attunement.conversation.telegram import read_telegram
+from attunement.conversation.transcript import read_transcript
+from attunement.conversation.whatsapp import DateOrder, is_whatsapp_line, read_whatsapp
+from attunement.errors import InvalidInputError, Problem
+
+__all__ = [
+    "CHAT_FORMATS",
+    "ChatFormat",
+    "ChatSummary",
+    "detect_format",
+    "read_chat",
+    "summarize_chat",
+]
+
+ChatFormat = Literal["whatsapp", "telegram", "transcript"]
+CHAT_FORMATS: Final[tuple[ChatFormat, ...]] = ("whatsapp", "telegram", "transcript")
+
+
+def detect_format(path: str | Path) -> ChatFormat:
+    """Guess the export format of ``path`` from its suffix and first line."""
+    file = Path(path)
+    if not file.is_file():
+        raise InvalidInputError(f"File not found: {file}", hint="Check the path.")
+    suffix = file.suffix.lower()
+    if suffix == ".zip":
+        return "whatsapp"
+    if suffix == ".json":
+        return "telegram"
+    try:
+        with file.open(encoding="utf-8-sig") as handle:
+            for line in handle:
+                if line.strip():
+                    if line.lstrip().startswith("{"):
+                        return "telegram"
+                    return "whatsapp" if is_whatsapp_line(line) else "transcript"
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(
+            f"{file.name} is not UTF-8 text (byte {exc.start}: {exc.reason})",
+            hint="Chat exports are UTF-8 text; export the chat again.",
+        ) from None
+    raise InvalidInputError(f"{file.name} is empty", hint="Export the chat again.")
+
+
+def read_chat(
+    path: str | Path,
+    *,
+    chat_format: ChatFormat | None = None,
+    date_order: DateOrder | None = None,
+) -> Iterator[Message]:
+    """Stream the messages of a chat export, whatever its format (see :mod:`.messages`).
+
+    ``date_order`` (``"dmy"`` or ``"mdy"``) settles WhatsApp dates the file cannot settle.
+    """
+    fmt = chat_format or detect_format(path)
+    if fmt == "whatsapp":
+        return read_whatsapp(path, date_order=date_order)
+    if fmt == "telegram":
+        return read_telegram(path)
+    if fmt == "transcript":
+        return read_transcript(path)
+    raise InvalidInputError(
+        "Unknown chat format",
+        problems=[Problem("format", value=fmt, allowed=", ".join(CHAT_FORMATS))],
+    )
+
+
+@dataclass(frozen=True)
+class ChatSummary:
+    """Counts of a chat: messages (text and media; system lines excluded) per participant."""
+
+    messages: int
+    participants: dict[str, int]
+    first: datetime | None
+    last: datetime | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"messages", "participants", "first", "last"}`` with ISO 8601 times (or null)."""
+        return {
+            "messages": self.messages,
+            "participants": dict(self.participants),
+            "first": self.first.isoformat() if self.first else None,
+            "last": self.last.isoformat() if self.last else None,
+        }
+
+
+def summarize_chat(messages: Iterable[Message]) -> ChatSummary:
+    """Count messages per participant and find the first and last time, in one pass.
+
+    Participants are ordered by number of messages (most first), then by name.
+    """
+    counts: dict[str, int] = {}
+    first = last = None
+    total = 0
+    for message in messages:
+        if message.kind == "system" or message.sender is None:
+            continue
+        total += 1
+        counts[message.sender] = counts.get(message.sender, 0) + 1
+        stamp = message.timestamp
+        if stamp is not None:
+            if first is None or stamp < first:
+                first = stamp
+            if last is None or stamp > last:
+                last = stamp
+    ordered = dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+    return ChatSummary(total, ordered, first, last)
