@@ -28,12 +28,20 @@ from attunement.instruments.schema import (
     Scoring,
     Subscale,
 )
+from attunement.instruments.scoring import (
+    InvalidPolicy,
+    ScoreResult,
+    keyed_items,
+    score,
+    score_with_report,
+)
 
 __all__ = [
     "Anchor",
     "Band",
     "Bands",
     "Instrument",
+    "InvalidPolicy",
     "Item",
     "OptionalEnding",
     "Procedure",
@@ -41,13 +49,17 @@ __all__ = [
     "Question",
     "QuestionSet",
     "ResponseScale",
+    "ScoreResult",
     "Scoring",
     "Subscale",
     "definition_files",
     "instrument_ids",
+    "keyed_items",
     "list_instruments",
     "load_instrument",
     "load_protocol",
     "parse_instrument",
     "protocol_ids",
+    "score",
+    "score_with_report",
 ]

@@ -154,6 +154,9 @@ class Bands(_Frozen):
 
     @model_validator(mode="after")
     def _ordered(self) -> Bands:
+        labels = [band.label for band in self.ranges]
+        if len(set(labels)) != len(labels):
+            raise ValueError("band labels must be unique")
         for band in self.ranges:
             if band.max < band.min:
                 raise ValueError(f"band {band.label!r} has max below min")
