@@ -171,4 +171,4 @@ def _duhachek_ase(cov: FloatArray, n: int) -> float:
     q = (2 * k**2 / ((k - 1) ** 2 * total**3)) * (
         total * (float(np.trace(squared)) + trace**2) - 2 * trace * float(squared.sum())
     )
-    return float(np.sqrt(q / n))
+    return float(np.sqrt(max(q, 0.0) / n))  # q is 0 up to rounding for parallel items
