@@ -1,0 +1,41 @@
+"""Daily practices (appreciation, routine check-ins, raising a problem early, active listening),
+their reminders, and the private iCalendar feed. See ``docs/practices.md``."""
+
+from attunement.practices.catalog import (
+    PRACTICES,
+    Evidence,
+    Practice,
+    get_practice,
+    list_practices,
+)
+from attunement.practices.feed import FeedEvent, calendar_feed, escape_text, fold_line
+from attunement.practices.reminders import (
+    DEFAULT_GRACE,
+    WEEKDAY_CODES,
+    ReminderRule,
+    due_occurrence,
+    latest_occurrence,
+    next_occurrence,
+    occurrences,
+    parse_weekdays,
+)
+
+__all__ = [
+    "DEFAULT_GRACE",
+    "PRACTICES",
+    "WEEKDAY_CODES",
+    "Evidence",
+    "FeedEvent",
+    "Practice",
+    "ReminderRule",
+    "calendar_feed",
+    "due_occurrence",
+    "escape_text",
+    "fold_line",
+    "get_practice",
+    "latest_occurrence",
+    "list_practices",
+    "next_occurrence",
+    "occurrences",
+    "parse_weekdays",
+]
