@@ -23,6 +23,7 @@ import pandas as pd
 import pytest
 
 from attunement.psychometrics import (
+    MULTILEVEL_COLUMNS,
     cronbach_alpha,
     factor_loadings,
     item_statistics,
@@ -122,18 +123,8 @@ def _diary_result(name: str) -> pd.Series:
     ).iloc[0]
 
 
-CROSSED = (
-    "r_kf",
-    "r_1r",
-    "r_kr",
-    "r_c",
-    "var_person",
-    "var_time",
-    "var_item",
-    "var_person_time",
-    "var_person_item",
-    "var_time_item",
-    "var_residual",
+CROSSED = ("r_kf", "r_1r", "r_kr", "r_c") + tuple(
+    c for c in MULTILEVEL_COLUMNS if c.startswith("var_") and "nested" not in c
 )
 
 
