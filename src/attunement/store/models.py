@@ -179,6 +179,8 @@ class Person(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     email_verified_at: Mapped[datetime | None]
     last_sign_in_at: Mapped[datetime | None]
+    # SHA-256 of the secret token in the person's private iCalendar feed URL (None: no feed).
+    calendar_token_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True, unique=True)
 
     memberships: Mapped[list[Membership]] = orm.relationship(
         back_populates="person", passive_deletes=True
@@ -467,6 +469,9 @@ class ClosenessSession(Base):
     finished_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)
+    # The whole session as attunement.closeness.SessionState.to_dict(); the columns above
+    # mirror it for queries, this document is what a reload resumes from.
+    live_state: Mapped[dict[str, Any] | None]
 
     sets: Mapped[list[ClosenessSet]] = orm.relationship(
         order_by="ClosenessSet.set_number", passive_deletes=True, cascade="all, delete-orphan"
