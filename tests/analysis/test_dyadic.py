@@ -1,0 +1,149 @@
+"""Cross-sectional APIM and the asymmetry index, against nlme::gls (reference_process/apim.R)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from attunement.analysis.dyadic import apim, dyad_asymmetry, partner_values
+from attunement.datafile import read_table
+from attunement.errors import InvalidInputError
+
+REF = Path(__file__).parent / "reference_process"
+R_TERMS = {
+    "rolecarer": ("carer", "intercept"),
+    "rolepatient": ("patient", "intercept"),
+    "rolecarer:x_actor": ("carer", "actor"),
+    "rolepatient:x_actor": ("patient", "actor"),
+    "rolecarer:x_partner": ("carer", "partner"),
+    "rolepatient:x_partner": ("patient", "partner"),
+    "(Intercept)": ("all", "intercept"),
+    "x_actor": ("all", "actor"),
+    "x_partner": ("all", "partner"),
+}
+
+
+@pytest.fixture(scope="module")
+def data() -> pd.DataFrame:
+    return read_table(REF / "apim_data.csv")
+
+
+@pytest.mark.parametrize("distinguishable", [True, False])
+@pytest.mark.parametrize("method", ["REML", "ML"])
+def test_apim_matches_nlme_gls(data: pd.DataFrame, distinguishable: bool, method: str) -> None:
+    ref = pd.read_csv(REF / "apim_r.csv")
+    kind = "distinguishable" if distinguishable else "indistinguishable"
+    ref = ref[ref["model"] == f"{kind}_{method}"]
+    fit = apim(data, role="role" if distinguishable else None, reml=method == "REML")
+    effects = fit.effects.set_index(["role", "effect"])
+    for row in ref.itertuples():
+        got = effects.loc[R_TERMS[str(row.term)]]
+        # Both fits reach the same log-likelihood to 1e-10, but the criterion is flat in rho
+        # (R's and our rho differ by ~1e-6), which moves estimates and SEs by ~1e-7 relative.
+        # A p-value moves by about |t| times the relative change of t: hence rel=1e-4 there.
+        assert got["estimate"] == pytest.approx(row.estimate, rel=1e-6, abs=1e-8)
+        assert got["se"] == pytest.approx(row.se, rel=1e-6)
+        assert got["p_val"] == pytest.approx(row.p_val, rel=1e-4)
+        assert got["df"] == row.df
+    first = ref.iloc[0]
+    assert fit.loglik == pytest.approx(first["loglik"], abs=1e-7)
+    assert fit.residual_cor == pytest.approx(first["rho"], rel=1e-5)
+    sds = list(fit.residual_sd.values())
+    assert sds[0] == pytest.approx(first["sigma_carer"], rel=1e-6)
+    assert sds[-1] == pytest.approx(first["sigma_patient"], rel=1e-6)
+    assert fit.n_dropped == 2
+    assert fit.n_dyads == 120
+    assert "2 of 240 persons were left out" in fit.messages[0]
+
+
+def test_k_ratio_interval_is_seeded_and_brackets_the_estimate(data: pd.DataFrame) -> None:
+    one = apim(data, role="role", seed=7)
+    two = apim(data, role="role", seed=7)
+    other = apim(data, role="role", seed=8)
+    pd.testing.assert_frame_equal(one.k, two.k)
+    assert not one.k.equals(other.k)
+    effects = one.effects.set_index(["role", "effect"])["estimate"]
+    for row in one.k.itertuples():
+        assert row.estimate == pytest.approx(
+            effects[(row.role, "partner")] / effects[(row.role, "actor")]
+        )
+        assert row.ci_low < row.estimate < row.ci_high
+    patterns = dict(zip(one.k["role"], one.k["pattern"], strict=True))
+    # carer: partner effect near zero -> actor-only; patient: p close to a -> couple
+    assert patterns == {"carer": "actor-only", "patient": "couple"}
+    # Monte Carlo error of the bounds with 20,000 draws is small
+    assert abs(one.k["ci_low"].iloc[0] - other.k["ci_low"].iloc[0]) < 0.02
+
+
+def test_apim_result_serialises(data: pd.DataFrame) -> None:
+    out = apim(data, role="role").to_dict()
+    assert set(out["effects"]) == {"carer", "patient"}
+    assert set(out["effects"]["carer"]) == {"intercept", "actor", "partner"}
+    assert out["effects"]["carer"]["actor"]["estimate"] == pytest.approx(0.526591882801249)
+    assert out["k"]["patient"]["pattern"] == "couple"
+
+
+def test_asymmetry_matches_r(data: pd.DataFrame) -> None:
+    ref = pd.read_csv(REF / "asymmetry_r.csv")
+    got = dyad_asymmetry(data, value="x", role="role")
+    assert got["dyad"].tolist() == ref["dyad"].tolist()
+    np.testing.assert_allclose(got["difference"], ref["difference"], atol=1e-12)
+    np.testing.assert_allclose(got["std_difference"], ref["std_difference"], rtol=1e-12)
+    first = got.iloc[2]  # d003: the patient has the higher x
+    assert first["more_invested"] == "d003-b"
+    assert first["abs_difference"] == pytest.approx(abs(first["difference"]))
+
+
+def test_asymmetry_without_roles_orders_by_person_and_handles_ties() -> None:
+    frame = pd.DataFrame(
+        {
+            "dyad": [1, 1, 2, 2, 3],
+            "person": ["b", "a", "c", "d", "e"],
+            "eis_total": [20, 15, 18, 18, 9],
+        }
+    )
+    got = dyad_asymmetry(frame)
+    assert got["person_1"].tolist() == ["a", "c"]
+    assert got["difference"].tolist() == [-5.0, 0.0]
+    assert got["more_invested"].tolist() == ["b", "equal"]
+
+
+def test_partner_values_keeps_order_and_marks_absent_partners() -> None:
+    frame = pd.DataFrame({"dyad": [1, 2, 1, 3], "person": ["a", "c", "b", "e"], "x": [1, 2, 3, 4]})
+    out = partner_values(frame, dyad="dyad", person="person", columns=["x"])
+    assert out["x_partner"].iloc[0] == 3
+    assert np.isnan(out["x_partner"].iloc[1])
+    assert out["x_partner"].iloc[2] == 1
+    assert np.isnan(out["x_partner"].iloc[3])
+    assert out.index.equals(frame.index)
+
+
+def test_bad_dyadic_input_is_explained(data: pd.DataFrame) -> None:
+    crowded = data.copy()
+    crowded.loc[crowded.index[2], "dyad"] = "d001"
+    with pytest.raises(InvalidInputError, match="more than two persons"):
+        apim(crowded, role="role")
+    same_role = data.copy()
+    same_role.loc[same_role.index[1], "role"] = "carer"
+    with pytest.raises(InvalidInputError, match="same role"):
+        apim(same_role, role="role")
+    three = data.copy()
+    three.loc[three.index[0], "role"] = "other"
+    with pytest.raises(InvalidInputError, match="exactly two roles"):
+        apim(three, role="role")
+    text = data.copy().astype({"x": object})
+    text.loc[text.index[3], "x"] = "high"
+    with pytest.raises(InvalidInputError, match="not numbers") as info:
+        apim(text)
+    assert info.value.problems[0].line == 5
+    twins = data.copy()
+    twins["x"] = twins.groupby("dyad")["x"].transform("mean")  # partners share x
+    with pytest.raises(InvalidInputError, match="collinear"):
+        apim(twins)
+    with pytest.raises(InvalidInputError, match="more than one row"):
+        apim(pd.concat([data, data.iloc[:1]]))
+    with pytest.raises(InvalidInputError, match="at least 3 dyads"):
+        apim(data.iloc[:4])
