@@ -123,9 +123,8 @@ def _diary_result(name: str) -> pd.Series:
     ).iloc[0]
 
 
-CROSSED = ("r_kf", "r_1r", "r_kr", "r_c") + tuple(
-    c for c in MULTILEVEL_COLUMNS if c.startswith("var_") and "nested" not in c
-)
+VARIANCES = tuple(c for c in MULTILEVEL_COLUMNS if c.startswith("var_") and "nested" not in c)
+CROSSED = ("r_kf", "r_1r", "r_kr", "r_c", *VARIANCES)
 
 
 @pytest.mark.parametrize("name", DIARIES)

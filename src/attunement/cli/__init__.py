@@ -11,6 +11,7 @@ from __future__ import annotations
 # Each line: "from attunement.cli import MODULE as MODULE", marked noqa F401.
 from attunement.cli import chat as chat
 from attunement.cli import instruments as instruments
+from attunement.cli import reliability as reliability
 from attunement.cli import serve as serve
 from attunement.cli._group import cli, main
 

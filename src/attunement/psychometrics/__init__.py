@@ -6,6 +6,8 @@ Every function takes a tidy pandas DataFrame and returns one with fixed snake_ca
 - :func:`item_statistics`: corrected item-total correlation and alpha if item deleted (per item).
 - :func:`omega_total`: McDonald's omega from a one-factor minres model (one row);
   :func:`factor_loadings` gives that model's loadings (per item).
+- :func:`scale_reliability`: all of the above for one scale (what ``attunement reliability``
+  prints).
 - :func:`multilevel_reliability`: the generalizability coefficients R_KF, R_1R, R_KR, R_C (and
   the nested R_KRN, R_CN) of a diary scale (Cranford et al., 2006; Shrout & Lane, 2012).
 
@@ -28,6 +30,7 @@ from attunement.psychometrics.omega import (
     fit_one_factor,
     omega_total,
 )
+from attunement.psychometrics.report import ScaleReliability, scale_reliability
 
 __all__ = [
     "ALPHA_COLUMNS",
@@ -36,6 +39,7 @@ __all__ = [
     "MULTILEVEL_COLUMNS",
     "OMEGA_COLUMNS",
     "OneFactorFit",
+    "ScaleReliability",
     "cronbach_alpha",
     "factor_loadings",
     "feldt_interval",
@@ -43,4 +47,5 @@ __all__ = [
     "item_statistics",
     "multilevel_reliability",
     "omega_total",
+    "scale_reliability",
 ]
