@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from attunement.cli import cli
+from attunement.datafile import write_table
 
 EIS_CSV = "person,eis_1,eis_2,eis_3,eis_4,eis_5\nana,5,4,4,5,3\nbo, strongly agree ,Agree,3,,2\n"
 
@@ -167,3 +168,15 @@ def test_real_subprocess_scores_and_fails_cleanly(eis_file: Path, tmp_path: Path
     )
     assert good.returncode == 0, good.stderr
     assert [row["eis_total"] for row in json.loads(good.stdout)] == [21.0, 17.5]
+
+
+def test_score_reads_excel_and_spss(runner: CliRunner, tmp_path: Path) -> None:
+    table = pd.DataFrame({"who": ["a", "b"], "pss4_1": [3, 1], "pss4_2": [1, 4]})
+    table["pss4_3"] = [0.0, 4.0]
+    table["pss4_4"] = [2, 0]
+    for suffix in (".xlsx", ".sav"):
+        path = tmp_path / f"pss4{suffix}"
+        write_table(table, path)
+        result = runner.invoke(cli, ["score", "pss4", str(path), "--format", "json"])
+        assert result.exit_code == 0, result.output
+        assert [row["pss4_total"] for row in json.loads(result.output)] == [12.0, 1.0]

@@ -235,6 +235,8 @@ class Instrument(_Frozen):
         ids = [s.id for s in self.scoring.subscales]
         if len(set(ids)) != len(ids):
             raise ValueError("two subscales share an id")
+        if self.scoring.total_items is not None and not self.scoring.total:
+            raise ValueError("total_items is set but total = false")
         if not self.scoring.total and not self.scoring.subscales:
             raise ValueError("scoring must produce a total or at least one subscale")
         if self.bands is not None:
@@ -268,8 +270,8 @@ class Instrument(_Frozen):
         return tuple(item.number for item in self.items if item.reverse)
 
     def scale_items(self, score: str) -> tuple[int, ...]:
-        """The item numbers behind ``score`` (``"total"`` or a subscale id)."""
-        if score == "total":
+        """The item numbers behind ``score`` (``"total"`` or a subscale id); KeyError if none."""
+        if score == "total" and self.scoring.total:
             return self.scoring.total_items or tuple(item.number for item in self.items)
         for sub in self.scoring.subscales:
             if sub.id == score:
