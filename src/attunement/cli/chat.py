@@ -12,6 +12,7 @@ from typing import cast
 
 import click
 
+from attunement import conversation
 from attunement.cli._group import cli
 from attunement.conversation import (
     CHAT_FORMATS,
@@ -22,6 +23,7 @@ from attunement.conversation import (
     read_chat,
     summarize_chat,
 )
+from attunement.datafile import write_table
 
 __all__ = ["chat"]
 
@@ -70,3 +72,41 @@ def summary(file: Path, output: str, chat_format: str | None, date_order: str | 
     click.echo(f"last:     {data['last'] or '-'}")
     for name, count in result.participants.items():
         click.echo(f"  {name}: {count}")
+
+
+@chat.command()
+@_FILE
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV file to write.",
+)
+@click.option("--weekly", is_flag=True, help="One row per person and week instead of per message.")
+@click.option("--sentiment", is_flag=True, help="Add VADER sentiment (slower).")
+@click.option("--pseudonymize", is_flag=True, help="Replace names with Person A, Person B, ...")
+@_FORMAT
+@_DATE_ORDER
+def signals(
+    file: Path,
+    out: Path,
+    weekly: bool,
+    sentiment: bool,
+    pseudonymize: bool,
+    chat_format: str | None,
+    date_order: str | None,
+) -> None:
+    """Write disclosure, responsiveness and turn signals to a CSV file."""
+    messages = _messages(file, chat_format, date_order)
+    if pseudonymize:
+        messages = conversation.pseudonymize(messages)
+    rows = conversation.message_signals(messages, sentiment=sentiment)
+    if weekly:
+        frame = conversation.weekly_signals(rows)
+        write_table(frame, out)
+        click.echo(f"Wrote {len(frame)} person-weeks to {out}")
+        return
+    count = conversation.write_signals_csv(rows, out)
+    click.echo(f"Wrote signals of {count} messages to {out}")

@@ -4,7 +4,14 @@ Readers stream :class:`Message` records (memory does not grow with the chat); si
 disclosure, responsiveness and reciprocity are computed from them. Nothing leaves the machine.
 """
 
+from attunement.conversation.lexicon import (
+    FUNCTION_WORD_CATEGORIES,
+    Lexicon,
+    load_lexicon,
+    tokenize,
+)
 from attunement.conversation.messages import KINDS, Kind, Message
+from attunement.conversation.privacy import Pseudonyms, pseudonym, pseudonymize
 from attunement.conversation.reading import (
     CHAT_FORMATS,
     ChatFormat,
@@ -13,7 +20,23 @@ from attunement.conversation.reading import (
     read_chat,
     summarize_chat,
 )
+from attunement.conversation.signals import (
+    DISCLOSURE_LEVELS,
+    SIGNAL_COLUMNS,
+    Disclosure,
+    MessageSignals,
+    TextSignals,
+    message_signals,
+    signals_frame,
+    text_signals,
+    write_signals_csv,
+)
 from attunement.conversation.telegram import message_from_telegram, read_telegram
+from attunement.conversation.trajectories import (
+    WEEKLY_COLUMNS,
+    language_style_matching,
+    weekly_signals,
+)
 from attunement.conversation.transcript import parse_transcript, read_transcript
 from attunement.conversation.whatsapp import (
     DATE_ORDERS,
@@ -27,21 +50,40 @@ from attunement.conversation.whatsapp import (
 __all__ = [
     "CHAT_FORMATS",
     "DATE_ORDERS",
+    "DISCLOSURE_LEVELS",
+    "FUNCTION_WORD_CATEGORIES",
     "KINDS",
+    "SIGNAL_COLUMNS",
+    "WEEKLY_COLUMNS",
     "ChatFormat",
     "ChatSummary",
     "DateOrder",
+    "Disclosure",
     "Kind",
+    "Lexicon",
     "Message",
+    "MessageSignals",
+    "Pseudonyms",
+    "TextSignals",
     "detect_date_order",
     "detect_format",
     "is_whatsapp_line",
+    "language_style_matching",
+    "load_lexicon",
     "message_from_telegram",
+    "message_signals",
     "parse_transcript",
     "parse_whatsapp",
+    "pseudonym",
+    "pseudonymize",
     "read_chat",
     "read_telegram",
     "read_transcript",
     "read_whatsapp",
+    "signals_frame",
     "summarize_chat",
+    "text_signals",
+    "tokenize",
+    "weekly_signals",
+    "write_signals_csv",
 ]

@@ -1,0 +1,316 @@
+"""Signals of the intimacy process in each message (Reis & Shaver, 1988; Laurenceau et al., 1998).
+
+For every text or media message (system lines are skipped) :func:`message_signals` yields a
+:class:`MessageSignals` record. All rules use the project's own lexicons (``lexicons/``,
+Apache-2.0); none is a validated instrument, and their measured precision and recall are in
+``docs/conversation.md``. Rules, applied to lower-case tokens (``'`` straightened):
+
+* **Self-disclosure** (Laurenceau et al., 1998 distinguish disclosure of facts from disclosure
+  of feelings). *Emotional*: an emotion term that does not follow a second- or third-person
+  pronoun ("I know how *you* feel" is not the writer's feeling; "you make *me* happy" is), or an
+  affection term in a message without "you"; the writer
+  refers to themself (a first-person singular pronoun, or a message that starts with a feeling
+  word, as in "so tired today"), and the message is not a question to the other. *Informational*:
+  otherwise, a first-person singular statement of at least 5 tokens with a self-fact cue (family,
+  work, health, history, habits, beliefs), not a question and not logistics ("on my way").
+* **Responsiveness** (the three facets of perceived partner responsiveness): *understanding*, a
+  reflecting phrase ("sounds like", "you must", "I can imagine") or reflecting back (at least two
+  content words, 4+ letters, of the other's previous turn, in a message addressed to "you");
+  *validation*, a legitimising phrase ("makes sense", "anyone would", "it's okay to");
+  *caring*, support, sympathy, offers of help or affection (phrases or heart emoji).
+* **Exploring question**: an exploring phrase ("what happened", "how did that feel"), or a
+  sentence ending in "?" with an open question word (how/what/why) and no logistics or small-talk
+  phrase ("what time", "how are you").
+* **We-language**: count of first-person plural tokens (``we_words``); ``i_words`` likewise.
+* **Turns and latency**: a turn is a run of messages by one sender; ``reply_latency_s`` is the
+  time from the other's last message to the first message of a new turn (``None`` at the start,
+  without timestamps, or when the clock runs backwards).
+* ``responds_to_disclosure``: the message belongs to the turn right after another person's turn
+  that held a disclosure; responsiveness and reciprocity are read in those turns.
+* ``function_words``: counts of the nine function-word categories used for language style
+  matching (:mod:`attunement.conversation.trajectories`).
+* ``sentiment``: VADER compound score (Hutto & Gilbert, 2014; MIT) when asked for, else ``None``.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Final, Literal, NamedTuple
+
+import pandas as pd
+
+from attunement.conversation.lexicon import (
+    FUNCTION_WORD_CATEGORIES,
+    Bits,
+    Lexicon,
+    load_lexicon,
+    tokenize,
+)
+from attunement.conversation.messages import Message
+
+__all__ = [
+    "DISCLOSURE_LEVELS",
+    "SIGNAL_COLUMNS",
+    "Disclosure",
+    "MessageSignals",
+    "TextSignals",
+    "message_signals",
+    "signals_frame",
+    "text_signals",
+    "write_signals_csv",
+]
+
+Disclosure = Literal["none", "informational", "emotional"]
+DISCLOSURE_LEVELS: Final[tuple[Disclosure, ...]] = ("none", "informational", "emotional")
+
+_SENTENCE_END = re.compile(r"[.!\n]")
+_PRO_DROP = frozenset(
+    ["feel", "feeling", "felt", "so", "sooo", "been", "kinda", "bit", "really", "just", "super",
+     "totally", "still", "getting", "got", "am", "having", "not", "honestly"]
+)  # fmt: skip
+_CONTENT_CAP: Final = 200  # content words kept per turn for reflecting back
+
+
+class TextSignals(NamedTuple):
+    """The text signals of one message (see the module docstring for the rules)."""
+
+    words: int
+    disclosure: Disclosure
+    understanding: bool
+    validation: bool
+    caring: bool
+    exploring_question: bool
+    we_words: int
+    i_words: int
+    function_words: tuple[int, ...]
+    content: frozenset[str]
+
+
+class MessageSignals(NamedTuple):
+    """One row of per-message signals; the columns of ``attunement chat signals``."""
+
+    line: int
+    timestamp: datetime | None
+    sender: str
+    kind: str
+    turn: int
+    turn_start: bool
+    reply_latency_s: float | None
+    words: int
+    disclosure: Disclosure
+    understanding: bool
+    validation: bool
+    caring: bool
+    exploring_question: bool
+    we_words: int
+    i_words: int
+    responds_to_disclosure: bool
+    sentiment: float | None
+    function_words: tuple[int, ...]
+
+
+SIGNAL_COLUMNS: Final[tuple[str, ...]] = (
+    *MessageSignals._fields[:-1],
+    *(f"fw_{category}" for category in FUNCTION_WORD_CATEGORIES),
+)
+
+_EMPTY = TextSignals(0, "none", False, False, False, False, 0, 0, (0,) * 9, frozenset())
+
+
+def _exploring(text: str, bits: int, lexicon: Lexicon) -> bool:
+    if bits & Bits.EXPLORING:
+        return True
+    if "?" not in text or not bits & Bits.OPEN_QUESTION:
+        return False
+    for part in text.split("?")[:-1]:
+        sentence = _SENTENCE_END.split(part)[-1]
+        sentence_bits = lexicon.bits_of(tokenize(sentence))
+        if sentence_bits & Bits.OPEN_QUESTION and not sentence_bits & Bits.CLOSED_QUESTION:
+            return True
+    return False
+
+
+def text_signals(
+    text: str, *, partner_content: frozenset[str] = frozenset(), lexicon: Lexicon | None = None
+) -> TextSignals:
+    """The signals of one message's text; ``partner_content`` = content words of the turn
+    it answers (for reflecting back)."""
+    lex = lexicon or load_lexicon()
+    tokens = tokenize(text)
+    if not tokens and not text:
+        return _EMPTY
+    get = lex.entries.get
+    bits = we = me = 0
+    subject = own_emotion = 0  # last pronoun seen: 0 none, 1 first singular, 2 other
+    fw = [0] * 9
+    content = []
+    for index, token in enumerate(tokens):
+        entry = get(token)
+        if entry is None:
+            if len(token) > 3:
+                content.append(token)
+            continue
+        token_bits, category, phrases = entry
+        bits |= token_bits
+        if token_bits & Bits.FIRST_PLURAL:
+            we += 1
+        elif token_bits & Bits.FIRST_SINGULAR:
+            me += 1
+            subject = 1
+        if token_bits & (Bits.SECOND | Bits.THIRD):
+            subject = 2
+        elif token_bits & Bits.EMOTION and subject < 2:
+            own_emotion = 1
+        if category >= 0:
+            fw[category] += 1
+        elif len(token) > 3:
+            content.append(token)
+        for rest, phrase_bits in phrases:
+            end = index + 1 + len(rest)
+            if end <= len(tokens) and all(
+                w == "*" or w == t for w, t in zip(rest, tokens[index + 1 : end], strict=True)
+            ):
+                bits |= phrase_bits
+                if phrase_bits & Bits.EMOTION and subject < 2:
+                    own_emotion = 1
+    second = bits & Bits.SECOND
+    tail = text.rstrip()[-3:]
+    question = "?" in tail
+    emotion = own_emotion or (bits & Bits.AFFECTION and not second)
+    disclosure: Disclosure = "none"
+    if emotion and not (question and second):
+        first = tokens[0] if tokens else ""
+        starts_with_feeling = first in _PRO_DROP or get(first, (0,))[0] & Bits.EMOTION
+        if bits & Bits.FIRST_SINGULAR or (not second and starts_with_feeling):
+            disclosure = "emotional"
+    if (
+        disclosure == "none"
+        and bits & Bits.FIRST_SINGULAR
+        and bits & Bits.SELF_FACT
+        and not bits & Bits.LOGISTICS
+        and len(tokens) >= 5
+        and not question
+    ):
+        disclosure = "informational"
+    words = frozenset(content)
+    reflects = bool(second) and len(words & partner_content) >= 2
+    caring = bool(bits & Bits.CARING)
+    if not caring and not text.isascii():
+        caring = any(mark in text for mark in lex.caring_emoji)
+    elif not caring and "<3" in text:
+        caring = True
+    return TextSignals(
+        len(tokens),
+        disclosure,
+        bool(bits & Bits.UNDERSTANDING) or reflects,
+        bool(bits & Bits.VALIDATION),
+        caring,
+        _exploring(text, bits, lex),
+        we,
+        me,
+        tuple(fw),
+        words,
+    )
+
+
+def _vader() -> Callable[[str], float]:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    analyzer = SentimentIntensityAnalyzer()
+
+    def score(text: str) -> float:
+        return float(analyzer.polarity_scores(text)["compound"])
+
+    return score
+
+
+def message_signals(
+    messages: Iterable[Message], *, sentiment: bool = False, lexicon: Lexicon | None = None
+) -> Iterator[MessageSignals]:
+    """Yield the signals of each text or media message, in order, holding O(1) state.
+
+    ``sentiment=True`` adds VADER's compound score for text messages (about 5x slower).
+    """
+    lex = lexicon or load_lexicon()
+    score = _vader() if sentiment else None
+    turn = 0
+    previous_sender: str | None = None
+    previous_time: datetime | None = None
+    turn_disclosed = answered_disclosed = False
+    turn_content: set[str] = set()
+    partner_content: frozenset[str] = frozenset()
+    for message in messages:
+        sender = message.sender
+        if message.kind == "system" or sender is None:
+            continue
+        stamp = message.timestamp
+        latency = None
+        starts = sender != previous_sender
+        if starts:
+            if previous_sender is not None:
+                answered_disclosed = turn_disclosed
+                partner_content = frozenset(turn_content)
+                if stamp is not None and previous_time is not None and stamp >= previous_time:
+                    latency = (stamp - previous_time).total_seconds()
+            turn += 1
+            turn_disclosed = False
+            turn_content = set()
+        if message.kind == "text":
+            found = text_signals(message.text, partner_content=partner_content, lexicon=lex)
+            if found.disclosure != "none":
+                turn_disclosed = True
+            if len(turn_content) < _CONTENT_CAP:
+                turn_content.update(found.content)
+            polarity = score(message.text) if score is not None else None
+        else:
+            found, polarity = _EMPTY, None
+        yield MessageSignals(
+            message.line,
+            stamp,
+            sender,
+            message.kind,
+            turn,
+            starts,
+            latency,
+            found.words,
+            found.disclosure,
+            found.understanding,
+            found.validation,
+            found.caring,
+            found.exploring_question,
+            found.we_words,
+            found.i_words,
+            answered_disclosed and turn > 1,
+            polarity,
+            found.function_words,
+        )
+        previous_sender, previous_time = sender, stamp
+
+
+def _row(signals: MessageSignals) -> tuple[object, ...]:
+    return (*signals[:-1], *signals.function_words)
+
+
+def signals_frame(signals: Iterable[MessageSignals]) -> pd.DataFrame:
+    """The per-message signals as a tidy DataFrame with ``SIGNAL_COLUMNS``."""
+    frame = pd.DataFrame([_row(s) for s in signals], columns=list(SIGNAL_COLUMNS))
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"])
+    return frame
+
+
+def write_signals_csv(signals: Iterable[MessageSignals], path: str | Path) -> int:
+    """Stream per-message signals to a CSV file (``SIGNAL_COLUMNS``); return the row count."""
+    count = 0
+    with Path(path).open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(SIGNAL_COLUMNS)
+        for record in signals:
+            row = _row(record)
+            stamp = record.timestamp
+            writer.writerow((row[0], stamp.isoformat() if stamp else "", *row[2:]))
+            count += 1
+    return count
