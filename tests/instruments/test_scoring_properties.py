@@ -7,7 +7,13 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from attunement.instruments import Instrument, keyed_items, list_instruments, score
+from attunement.instruments import (
+    Instrument,
+    keyed_items,
+    list_instruments,
+    score,
+    score_with_report,
+)
 
 INSTRUMENTS = list_instruments()
 
@@ -102,3 +108,27 @@ def test_complete_sum_scores_equal_the_keyed_sum(case: tuple[Instrument, pd.Data
         cols = [f"{instrument.id}_{n}" for n in sub.items]
         got = score(complete, instrument)[f"{instrument.id}_{sub.id}"]
         np.testing.assert_allclose(got, keyed[cols].mean(axis=1))
+
+
+@settings(max_examples=60, deadline=None)
+@given(answered_tables(), st.data())
+def test_invalid_as_missing_equals_blanking_those_cells(
+    case: tuple[Instrument, pd.DataFrame], data: st.DataObject
+) -> None:
+    instrument, table = case
+    dirty = table.astype(object)
+    blanked = table.copy()
+    cells = data.draw(
+        st.sets(
+            st.tuples(st.integers(0, len(table) - 1), st.integers(0, len(instrument.items) - 1)),
+            max_size=5,
+        )
+    )
+    junk = st.sampled_from([instrument.scale.max + 1, instrument.scale.min - 1, "??", 1.5])
+    for row, col in cells:
+        dirty.iat[row, col] = data.draw(junk)
+        blanked.iat[row, col] = np.nan
+    result = score_with_report(dirty, instrument, invalid="missing")
+    assert result.invalid_count == len(cells)
+    names = list(instrument.score_columns())
+    pd.testing.assert_frame_equal(result.scores[names], score(blanked, instrument)[names])
