@@ -171,9 +171,12 @@ def test_message_signals_turns_latency_and_replies() -> None:
                                             "emotional", "emotional"]  # fmt: skip
     assert [r.responds_to_disclosure for r in rows] == [False, False, True, True, False, False,
                                                         False, True]  # fmt: skip
-    assert rows[2].understanding and rows[2].caring and not rows[2].validation
+    assert rows[2].understanding
+    assert rows[2].caring
+    assert not rows[2].validation
     assert rows[3].exploring_question
-    assert rows[4].kind == "media" and rows[4].words == 0
+    assert rows[4].kind == "media"
+    assert rows[4].words == 0
     assert rows[5].we_words == 1
     assert rows[7].validation
 
@@ -200,7 +203,8 @@ def test_weekly_signals_by_hand() -> None:
     assert a["median_reply_latency_s"] == 720.0  # median of 1140 and 300 (turn 1 has none)
     assert b["median_reply_latency_s"] == 480.0  # 480, 600, 300
     assert b["we_per_100_words"] == pytest.approx(100 * 1 / b["words"])
-    assert 0 < a["lsm"] < 1 and a["lsm"] == b["lsm"]  # two people: the same comparison
+    assert 0 < a["lsm"] < 1
+    assert a["lsm"] == b["lsm"]
     second = frame[frame["week"] == "2024-05-13"]
     assert list(second["person"]) == ["A", "B"]
     assert math.isnan(second.iloc[0]["sentiment"])
