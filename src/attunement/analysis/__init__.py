@@ -8,8 +8,20 @@ results equal to lme4's. See ``docs/mixed-models.md``.
 from __future__ import annotations
 
 from attunement.analysis.formula import Formula, parse_formula
+from attunement.analysis.mixed import (
+    LmmResult,
+    LmmStatistics,
+    fit_lmm,
+    fit_lmm_statistics,
+    lmm_statistics,
+)
 
 __all__ = [
     "Formula",
+    "LmmResult",
+    "LmmStatistics",
+    "fit_lmm",
+    "fit_lmm_statistics",
+    "lmm_statistics",
     "parse_formula",
 ]

@@ -1,0 +1,936 @@
+"""Linear mixed models fitted by REML or ML from per-group sufficient statistics.
+
+The model (Bates, Maechler, Bolker & Walker 2015, "Fitting Linear Mixed-Effects Models Using
+lme4", J. Stat. Softw. 67(1), doi:10.18637/jss.v067.i01) for the rows of group i is
+
+    y_i = X_i beta + Z_i b_i + e_i,   b_i ~ N(0, sigma^2 Lambda Lambda'),
+    e_i ~ N(0, sigma^2 diag(delta_s(ij)^2)),
+
+with Lambda the q x q lower-triangular *relative covariance factor* (parameters ``theta``, in
+lme4's column-major order) and delta_s = 1 for every row unless ``residual_groups`` names a
+column whose levels s get their own residual standard deviation sigma * delta_s (the first level
+is the reference, delta = 1), as nlme's ``varIdent(form = ~ 1 | column)`` (Pinheiro & Bates 2000,
+section 5.2.3).
+
+Dividing the rows of stratum s by delta_s turns the model into one with a common residual
+variance; the log-likelihood then gains the Jacobian -sum_s n_s log(delta_s). Everything the
+likelihood needs from the data are, per group and stratum, the cross products of the columns
+[X, Z, y]: X_i'X_i, X_i'Z_i, Z_i'Z_i, X_i'y_i, Z_i'y_i, y_i'y_i and n_i. They are computed in
+one vectorised pass (:func:`lmm_statistics`); afterwards nothing depends on the number of rows.
+
+For given theta (and delta) the profiled criterion is computed group by group (section 3 of
+Bates et al.), with L_i the Cholesky factor of Lambda' Z_i'Z_i Lambda + I:
+
+    c_i = L_i^-1 Lambda' Z_i'y_i,   C_i = L_i^-1 Lambda' Z_i'X_i,
+    R_X'R_X = X'X - sum C_i'C_i,   beta = (R_X'R_X)^-1 (X'y - sum C_i'c_i),
+    r^2 = y'y - sum c_i'c_i - beta'(X'y - sum C_i'c_i),
+    -2 log L_ML   = 2 sum log|L_i| + n (1 + log(2 pi r^2 / n)),
+    REML criterion = 2 sum log|L_i| + log|R_X|^2 + (n - p)(1 + log(2 pi r^2 / (n - p))).
+
+The blocks are q x q with q <= 4, so the per-group Cholesky factors and triangular solves are
+written out element by element, each element one NumPy operation over all groups at once.
+
+The gradient with respect to Sigma = Lambda Lambda' is analytic: with V_i = I + Z_i Sigma Z_i',
+M_i = Z_i'V_i^-1 Z_i, P_i = Z_i'V_i^-1 X_i and u_i = Z_i'V_i^-1 (y_i - X_i beta),
+
+    d crit / d Sigma = sum M_i - [REML] sum P_i (R_X'R_X)^-1 P_i' - (dof / r^2) sum u_i u_i',
+
+and d crit / d Lambda = 2 (d crit / d Sigma) Lambda. The criterion is minimised by L-BFGS-B with
+lme4's bounds (diagonal of Lambda >= 0) from lme4's start (Lambda = I); the gradients of the
+residual-variance ratios are central differences.
+
+Standard errors of the fixed effects are sqrt(diag(sigma^2 (R_X'R_X)^-1)) as in lme4. Degrees of
+freedom are Satterthwaite's as computed by lmerTest (Kuznetsova, Brockhoff & Christensen 2017,
+J. Stat. Softw. 82(13)): df = 2 v^2 / (g' A g) with v = Var(beta_j), g its gradient in the
+variance parameters (theta, sigma) and A = 2 H^-1 from the Hessian H of the deviance, both by
+central differences at the optimum.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from attunement.analysis.formula import Design, build_design, parse_formula
+from attunement.errors import InvalidInputError, Problem
+
+__all__ = [
+    "LmmResult",
+    "LmmStatistics",
+    "fit_lmm",
+    "fit_lmm_statistics",
+    "lmm_statistics",
+]
+
+SINGULAR_TOLERANCE = 1e-4
+"""A diagonal element of Lambda below this counts as zero (lme4's ``isSingular`` default)."""
+
+_Array = np.ndarray
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+@dataclass(frozen=True)
+class LmmStatistics:
+    """Per-group (and per residual stratum) sufficient statistics of a linear mixed model.
+
+    ``cross`` has shape (S, m, m, G): for every residual stratum s and group g the cross
+    products of the m distinct columns of [X, Z, y] (``columns``; y is last). ``counts`` has
+    shape (S, G). ``x_index`` / ``z_index`` pick the columns of X and Z out of the m.
+    """
+
+    columns: list[str]
+    x_index: list[int]
+    z_index: list[int]
+    cross: _Array
+    counts: _Array
+    group: str
+    group_levels: list[str]
+    strata: list[str] = field(default_factory=list)
+    residual_groups: str | None = None
+
+    @property
+    def n_obs(self) -> int:
+        return int(self.counts.sum())
+
+    @property
+    def n_groups(self) -> int:
+        return int(self.counts.shape[1])
+
+
+def lmm_statistics(
+    design: Design, strata_codes: _Array | None = None, strata: list[str] | None = None
+) -> LmmStatistics:
+    """Compute the per-group cross products of [X, Z, y] in one vectorised pass."""
+    formula = design.formula
+    if formula.random is None:
+        raise InvalidInputError("The model has no random-effects term.")
+    names: list[str] = []
+    blocks: list[_Array] = []
+    for name, column in zip(design.x_names, design.x.T, strict=True):
+        if name not in names:
+            names.append(name)
+            blocks.append(column)
+    z_index = []
+    for name, column in zip(design.z_names, design.z.T, strict=True):
+        if name not in names:
+            names.append(name)
+            blocks.append(column)
+        z_index.append(names.index(name))
+    x_index = [names.index(name) for name in design.x_names]
+    names.append(formula.response)
+    blocks.append(design.y)
+    n_groups = len(design.group_levels)
+    n_strata = 1 if strata_codes is None else len(strata or [])
+    codes = design.group_codes
+    if strata_codes is not None:
+        codes = strata_codes.astype(np.intp) * n_groups + codes
+    size = n_strata * n_groups
+    m = len(blocks)
+    cross = np.empty((m, m, size))
+    for a in range(m):
+        for b in range(a, m):
+            cross[a, b] = np.bincount(codes, weights=blocks[a] * blocks[b], minlength=size)
+            cross[b, a] = cross[a, b]
+    counts = np.bincount(codes, minlength=size).astype(float).reshape(n_strata, n_groups)
+    per_stratum = cross.reshape(m, m, n_strata, n_groups).transpose(2, 0, 1, 3).copy()
+    return LmmStatistics(
+        columns=names,
+        x_index=x_index,
+        z_index=z_index,
+        cross=per_stratum,
+        counts=counts,
+        group=formula.random.group,
+        group_levels=design.group_levels,
+        strata=list(strata or []),
+        residual_groups=None if strata_codes is None else "residual",
+    )
+
+
+# --------------------------------------------------------------------------- small blocks
+
+
+def _chol_stack(a: _Array) -> _Array:
+    """Cholesky factors of a stack of q x q matrices stored as (q, q, G)."""
+    q = a.shape[0]
+    low = np.zeros_like(a)
+    for j in range(q):
+        s = a[j, j].copy()
+        for k in range(j):
+            s -= low[j, k] * low[j, k]
+        low[j, j] = np.sqrt(s)
+        for i in range(j + 1, q):
+            t = a[i, j].copy()
+            for k in range(j):
+                t -= low[i, k] * low[j, k]
+            low[i, j] = t / low[j, j]
+    return low
+
+
+def _forward_stack(low: _Array, b: _Array) -> _Array:
+    """Solve L X = B for stacks: L (q, q, G), B (q, m, G)."""
+    q = low.shape[0]
+    out = np.empty_like(b)
+    for i in range(q):
+        t = b[i].copy()
+        for k in range(i):
+            t -= low[i, k] * out[k]
+        out[i] = t / low[i, i]
+    return out
+
+
+def _backward_stack(low: _Array, b: _Array) -> _Array:
+    """Solve L' X = B for stacks: L (q, q, G), B (q, m, G)."""
+    q = low.shape[0]
+    out = np.empty_like(b)
+    for i in reversed(range(q)):
+        t = b[i].copy()
+        for k in range(i + 1, q):
+            t -= low[k, i] * out[k]
+        out[i] = t / low[i, i]
+    return out
+
+
+def _theta_index(q: int) -> tuple[_Array, _Array]:
+    """Row and column of each theta in lme4's (column-major lower triangle) order."""
+    rows = [i for j in range(q) for i in range(j, q)]
+    cols = [j for j in range(q) for _ in range(j, q)]
+    return np.array(rows), np.array(cols)
+
+
+# --------------------------------------------------------------------------- criterion
+
+
+@dataclass
+class _Evaluation:
+    criterion: float
+    beta: _Array
+    r2: float
+    rx: _Array  # upper Cholesky factor of R_X'R_X
+    logdet: float
+    gradient: _Array | None = None
+
+
+class _Model:
+    """The profiled criterion of one model, evaluated from sufficient statistics."""
+
+    def __init__(self, statistics: LmmStatistics, *, reml: bool) -> None:
+        self.reml = reml
+        c = statistics.cross
+        xi, zi, yi = statistics.x_index, statistics.z_index, len(statistics.columns) - 1
+        self.ztz = c[:, zi][:, :, zi]  # (S, q, q, G)
+        self.ztx = c[:, zi][:, :, xi]  # (S, q, p, G)
+        self.zty = c[:, zi, yi]  # (S, q, G)
+        self.xtx = c[:, xi][:, :, xi].sum(axis=-1)  # (S, p, p)
+        self.xty = c[:, xi, yi].sum(axis=-1)  # (S, p)
+        self.yty = c[:, yi, yi].sum(axis=-1)  # (S,)
+        self.n_strata = c.shape[0]
+        self.stratum_n = statistics.counts.sum(axis=1)
+        self.n = float(self.stratum_n.sum())
+        self.q = len(zi)
+        self.p = len(xi)
+        self.rows, self.cols = _theta_index(self.q)
+        self.n_theta = len(self.rows)
+        self.lower = np.array(
+            [0.0 if r == col else -np.inf for r, col in zip(self.rows, self.cols, strict=True)]
+        )
+        self._weighted_cache: tuple[tuple[float, ...], tuple[_Array, ...]] | None = None
+
+    # ---- parameters
+    def lam(self, theta: _Array) -> _Array:
+        lam = np.zeros((self.q, self.q))
+        lam[self.rows, self.cols] = theta
+        return lam
+
+    def weighted(self, log_delta: _Array) -> tuple[_Array, ...]:
+        key = tuple(float(v) for v in log_delta)
+        if self._weighted_cache is not None and self._weighted_cache[0] == key:
+            return self._weighted_cache[1]
+        if self.n_strata == 1:
+            parts = (self.ztz[0], self.ztx[0], self.zty[0], self.xtx[0], self.xty[0], self.yty[0])
+        else:
+            w = np.exp(-2.0 * np.concatenate([[0.0], log_delta]))
+            parts = (
+                np.tensordot(w, self.ztz, axes=(0, 0)),
+                np.tensordot(w, self.ztx, axes=(0, 0)),
+                np.tensordot(w, self.zty, axes=(0, 0)),
+                np.tensordot(w, self.xtx, axes=(0, 0)),
+                np.tensordot(w, self.xty, axes=(0, 0)),
+                np.asarray(w @ self.yty),
+            )
+        self._weighted_cache = (key, parts)
+        return parts
+
+    def jacobian_term(self, log_delta: _Array) -> float:
+        """2 sum_s n_s log(delta_s): -2 times the log-Jacobian of the row scaling."""
+        if self.n_strata == 1:
+            return 0.0
+        return float(2.0 * self.stratum_n[1:] @ log_delta)
+
+    # ---- the profiled criterion
+    def evaluate(
+        self, theta: _Array, log_delta: _Array, *, gradient: bool, sigma: float | None = None
+    ) -> _Evaluation:
+        """The profiled criterion at (theta, log delta), with its gradient in theta if asked.
+
+        With ``sigma`` the gradient is that of the deviance with sigma held fixed (not profiled).
+        """
+        ztz, ztx, zty, xtx, xty, yty = self.weighted(log_delta)
+        q, p = self.q, self.p
+        lam = self.lam(theta)
+        lt_ztz = np.tensordot(lam.T, ztz, axes=(1, 0))  # Lambda' Z'Z  (q, q, G)
+        a = np.moveaxis(np.tensordot(lt_ztz, lam, axes=(1, 0)), 2, 1)  # Lambda' Z'Z Lambda
+        for k in range(q):
+            a[k, k] += 1.0
+        low = _chol_stack(a)
+        logdet = 2.0 * float(sum(np.log(low[k, k]).sum() for k in range(q)))
+        rzx = _forward_stack(low, np.tensordot(lam.T, ztx, axes=(1, 0)))  # (q, p, G)
+        cu = _forward_stack(low, np.tensordot(lam.T, zty, axes=(1, 0))[:, None, :])[:, 0, :]
+        n_groups = ztz.shape[-1]
+        rzx_flat = rzx.transpose(1, 0, 2).reshape(p, q * n_groups)
+        xtx_c = xtx - rzx_flat @ rzx_flat.T
+        xty_c = xty - rzx_flat @ cu.reshape(q * n_groups)
+        try:
+            rx = np.linalg.cholesky(xtx_c).T
+        except np.linalg.LinAlgError:
+            return _Evaluation(math.inf, np.full(p, np.nan), math.nan, np.eye(p), logdet)
+        beta = _solve_upper_pair(rx, xty_c)
+        r2 = float(yty - float(np.sum(cu * cu)) - float(beta @ xty_c))
+        if not r2 > 0:
+            return _Evaluation(math.inf, beta, r2, rx, logdet)
+        dof = self.n - p if self.reml else self.n
+        crit = logdet + dof * (1.0 + math.log(2.0 * math.pi * r2 / dof))
+        if self.reml:
+            crit += 2.0 * float(np.log(np.abs(np.diag(rx))).sum())
+        crit += self.jacobian_term(log_delta)
+        result = _Evaluation(crit, beta, r2, rx, logdet)
+        if gradient:
+            dof = self.n - p if self.reml else self.n
+            uu_scale = dof / r2 if sigma is None else 1.0 / sigma**2
+            result.gradient = self._gradient(
+                lam, low, lt_ztz, ztz, ztx, zty, rzx, cu, result, uu_scale
+            )
+        return result
+
+    def _gradient(
+        self,
+        lam: _Array,
+        low: _Array,
+        lt_ztz: _Array,
+        ztz: _Array,
+        ztx: _Array,
+        zty: _Array,
+        rzx: _Array,
+        cu: _Array,
+        ev: _Evaluation,
+        uu_scale: float,
+    ) -> _Array:
+        q, p = self.q, self.p
+        n_groups = ztz.shape[-1]
+        kz = _forward_stack(low, lt_ztz)  # L^-1 Lambda' Z'Z  (q, q, G)
+        kz_flat = kz.transpose(1, 0, 2).reshape(q, q * n_groups)
+        sum_m = ztz.sum(axis=-1) - kz_flat @ kz_flat.T
+        proj = ztx.copy()  # P = Z'V^-1 X
+        zvy = zty.copy()
+        for k in range(q):
+            proj -= kz[k][:, None, :] * rzx[k][None, :, :]
+            zvy -= kz[k] * cu[k]
+        u = zvy - np.tensordot(proj, ev.beta, axes=(1, 0))
+        g_sigma = sum_m - uu_scale * (u @ u.T)
+        if self.reml:
+            rx_inv = np.linalg.inv(ev.rx)
+            pq = np.tensordot(proj, rx_inv, axes=(1, 0))  # P R_X^-1   (q, G, p)
+            pq_flat = pq.reshape(q, n_groups * p)
+            g_sigma -= pq_flat @ pq_flat.T
+        g_sigma = 0.5 * (g_sigma + g_sigma.T)
+        g_lam = 2.0 * g_sigma @ lam
+        return np.asarray(g_lam[self.rows, self.cols])
+
+    def conditional_modes(self, theta: _Array, log_delta: _Array, beta: _Array) -> _Array:
+        """b_i = Lambda L_i^-T (c_i - C_i beta), the predicted random effects (q, G)."""
+        ztz, ztx, zty, *_ = self.weighted(log_delta)
+        lam = self.lam(theta)
+        a = np.moveaxis(np.tensordot(np.tensordot(lam.T, ztz, axes=(1, 0)), lam, axes=(1, 0)), 2, 1)
+        for k in range(self.q):
+            a[k, k] += 1.0
+        low = _chol_stack(a)
+        rzx = _forward_stack(low, np.tensordot(lam.T, ztx, axes=(1, 0)))
+        cu = _forward_stack(low, np.tensordot(lam.T, zty, axes=(1, 0))[:, None, :])[:, 0, :]
+        resid = cu - np.tensordot(rzx, beta, axes=(1, 0))
+        spherical = _backward_stack(low, resid[:, None, :])[:, 0, :]
+        return np.asarray(lam @ spherical)
+
+    # ---- the deviance with sigma as a parameter (for Satterthwaite's df)
+    def deviance_varpar(self, full: _Array) -> float:
+        """The deviance (-2 log L, REML or ML) at varpar = (theta, log delta, sigma)."""
+        theta = full[: self.n_theta]
+        log_delta = full[self.n_theta : -1]
+        sigma = full[-1]
+        ev = self.evaluate(theta, log_delta, gradient=False)
+        dof = self.n - self.p if self.reml else self.n
+        dev = ev.logdet + dof * math.log(2 * math.pi * sigma**2) + ev.r2 / sigma**2
+        if self.reml:
+            dev += 2.0 * float(np.log(np.abs(np.diag(ev.rx))).sum())
+        return float(dev + self.jacobian_term(log_delta))
+
+    def gradient_varpar(self, full: _Array) -> _Array:
+        """Gradient of :meth:`deviance_varpar`: analytic in theta and sigma, central
+        differences in log delta."""
+        theta = full[: self.n_theta]
+        log_delta = full[self.n_theta : -1]
+        sigma = float(full[-1])
+        ev = self.evaluate(theta, log_delta, gradient=True, sigma=sigma)
+        grad = np.empty_like(full)
+        grad[: self.n_theta] = ev.gradient if ev.gradient is not None else np.nan
+        dof = self.n - self.p if self.reml else self.n
+        grad[-1] = 2.0 * dof / sigma - 2.0 * ev.r2 / sigma**3
+        for k in range(self.n_theta, full.size - 1):
+            step = 1e-5
+            up, down = full.copy(), full.copy()
+            up[k] += step
+            down[k] -= step
+            grad[k] = (self.deviance_varpar(up) - self.deviance_varpar(down)) / (2 * step)
+        return grad
+
+    def vcov_varpar(self, full: _Array) -> _Array:
+        ev = self.evaluate(full[: self.n_theta], full[self.n_theta : -1], gradient=False)
+        rx_inv = np.linalg.inv(ev.rx)
+        return np.asarray(full[-1] ** 2 * (rx_inv @ rx_inv.T))
+
+
+def _solve_upper_pair(rx: _Array, rhs: _Array) -> _Array:
+    """Solve (R'R) x = rhs for upper-triangular R."""
+    from scipy.linalg import solve_triangular
+
+    tmp = solve_triangular(rx, rhs, trans="T")
+    return np.asarray(solve_triangular(rx, tmp))
+
+
+# --------------------------------------------------------------------------- result
+
+
+@dataclass(frozen=True)
+class LmmResult:
+    """A fitted linear mixed model.
+
+    ``fixed``: one row per fixed effect with columns ``term``, ``estimate``, ``se``, ``df``
+    (Satterthwaite), ``t``, ``p_val`` (two-sided, t with ``df``).
+    ``random``: the variance components as lme4's ``as.data.frame(VarCorr(fit))``: columns
+    ``group``, ``var1``, ``var2``, ``vcov`` (variance or covariance), ``sdcor`` (standard
+    deviation or correlation); the residual rows have ``group == "Residual"`` and, with
+    ``residual_groups``, ``var1`` naming the level.
+    ``random_cov``: the q x q covariance matrix of the random effects (DataFrame).
+    ``ranef``: predicted random effects (conditional modes), one row per group and effect:
+    ``group``, ``term``, ``estimate``.
+    ``vcov``: covariance matrix of the fixed effects. ``sigma``: the residual standard deviation
+    (of the reference level when ``residual_groups`` is used; ``residual_sd`` holds all).
+    ``reml_criterion`` (REML fits; ``None`` for ML), ``deviance`` (-2 log-likelihood),
+    ``loglik``. ``converged``, ``singular`` and ``messages`` (plain-words diagnostics).
+    """
+
+    formula: str
+    reml: bool
+    fixed: pd.DataFrame
+    random: pd.DataFrame
+    random_cov: pd.DataFrame
+    ranef: pd.DataFrame
+    vcov: pd.DataFrame
+    sigma: float
+    residual_sd: dict[str, float]
+    reml_criterion: float | None
+    deviance: float
+    loglik: float
+    converged: bool
+    singular: bool
+    messages: tuple[str, ...]
+    n_obs: int
+    n_groups: int
+    n_dropped: int
+    group: str
+    theta: tuple[float, ...]
+    iterations: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of ``attunement fit --json``: fixed, random, sigma, criterion, converged.
+
+        ``fixed`` maps each term to ``estimate``, ``se``, ``df``, ``t``, ``p_val``; ``random``
+        maps the grouping column to ``sd`` (per effect) and ``cor`` (pairs), and ``Residual`` to
+        ``sd`` (a number, or per level with ``residual_groups``).
+        """
+        fixed = {
+            str(row.term): {
+                "estimate": _clean(row.estimate),
+                "se": _clean(row.se),
+                "df": _clean(row.df),
+                "t": _clean(row.t),
+                "p_val": _clean(row.p_val),
+            }
+            for row in self.fixed.itertuples()
+        }
+        comps = self.random[self.random["group"] == self.group]
+        rows = list(zip(comps["var1"], comps["var2"], comps["sdcor"], strict=True))
+        sds = {str(v1): _clean(sd) for v1, v2, sd in rows if not isinstance(v2, str)}
+        cors = [
+            {"var1": str(v1), "var2": str(v2), "cor": _clean(r)}
+            for v1, v2, r in rows
+            if isinstance(v2, str)
+        ]
+        residual: float | dict[str, float] | None = _clean(self.sigma)
+        if len(self.residual_sd) > 1:
+            residual = {k: float(v) for k, v in self.residual_sd.items()}
+        return {
+            "fixed": fixed,
+            "random": {self.group: {"sd": sds, "cor": cors}, "Residual": {"sd": residual}},
+            "sigma": _clean(self.sigma),
+            "reml_criterion": None if self.reml_criterion is None else _clean(self.reml_criterion),
+            "converged": bool(self.converged),
+        }
+
+    def summary(self) -> str:
+        """A readable report in the manner of lme4's ``summary()``."""
+        method = "REML" if self.reml else "maximum likelihood (ML)"
+        lines = [f"Linear mixed model fit by {method}", f"Formula: {self.formula}"]
+        if self.reml_criterion is not None:
+            lines.append(f"REML criterion at convergence: {self.reml_criterion:.4f}")
+        lines.append(
+            f"logLik: {self.loglik:.4f}   deviance: {self.deviance:.4f}   "
+            f"converged: {'yes' if self.converged else 'NO'}"
+        )
+        lines.append(
+            f"Observations: {self.n_obs}   groups ({self.group}): {self.n_groups}"
+            + (f"   rows left out (missing values): {self.n_dropped}" if self.n_dropped else "")
+        )
+        lines += ["", "Random effects:"]
+        table = self.random.copy()
+        table["var2"] = table["var2"].fillna("")
+        table["var1"] = table["var1"].fillna("")
+        lines.append(
+            "  "
+            + table.to_string(index=False, float_format=lambda v: f"{v:.6g}").replace("\n", "\n  ")
+        )
+        lines += ["", "Fixed effects (Satterthwaite df):"]
+        lines.append(
+            "  "
+            + self.fixed.to_string(index=False, float_format=lambda v: f"{v:.6g}").replace(
+                "\n", "\n  "
+            )
+        )
+        if self.messages:
+            lines += ["", *(f"Note: {m}" for m in self.messages)]
+        return "\n".join(lines)
+
+
+def _clean(value: Any) -> Any:
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+# --------------------------------------------------------------------------- fitting
+
+
+def fit_lmm(
+    formula: str,
+    data: pd.DataFrame,
+    *,
+    reml: bool = True,
+    residual_groups: str | None = None,
+) -> LmmResult:
+    """Fit a linear mixed model written in lme4's syntax, by REML (default) or ML.
+
+    ``residual_groups`` names a column whose levels each get their own residual variance (nlme's
+    ``weights = varIdent(form = ~ 1 | column)``); the first level (sorted) is the reference.
+
+    Rows with a missing value in any column used are left out (listwise); the count is reported
+    in ``messages`` and ``n_dropped``. Raises :class:`~attunement.errors.InvalidInputError` for
+    formulas it cannot fit, unusable columns, collinear predictors and too few observations.
+
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1)
+    >>> g = np.repeat(np.arange(30), 8)
+    >>> x = rng.normal(size=g.size)
+    >>> y = 1 + 0.5 * x + rng.normal(size=30)[g] + rng.normal(size=g.size)
+    >>> fit = fit_lmm("y ~ x + (1 | g)", pd.DataFrame({"y": y, "x": x, "g": g}))
+    >>> list(fit.fixed["term"])
+    ['(Intercept)', 'x']
+    """
+    parsed = parse_formula(formula)
+    if parsed.random is None:
+        raise InvalidInputError(
+            "The formula has no random-effects term, so this is not a mixed model.",
+            hint="Add a term such as '(1 | person)' naming the grouping column.",
+        )
+    frame = data
+    strata_codes = None
+    strata: list[str] = []
+    if residual_groups is not None:
+        if residual_groups not in data.columns:
+            raise InvalidInputError(
+                f"The residual_groups column {residual_groups!r} is not in the table.",
+                hint="Columns in the table: " + ", ".join(map(str, data.columns)) + ".",
+            )
+        frame = data.loc[data[residual_groups].notna()]
+    design = build_design(parsed, frame)
+    n_dropped = design.n_dropped + (len(data) - len(frame))
+    if residual_groups is not None:
+        codes, uniques = pd.factorize(frame.loc[design.rows, residual_groups], sort=True)
+        strata = [str(u) for u in uniques]
+        strata_codes = np.asarray(codes)
+        if len(strata) < 2:
+            raise InvalidInputError(
+                f"The residual_groups column {residual_groups!r} has only one level.",
+                hint="Give a column with at least two levels, or leave residual_groups out.",
+            )
+    _check_design(design, parsed.random.group)
+    statistics = lmm_statistics(design, strata_codes, strata)
+    messages = []
+    if n_dropped:
+        cols = list(design.dropped_columns)
+        if residual_groups is not None and len(frame) < len(data):
+            cols.append(residual_groups)
+        messages.append(
+            f"{n_dropped} row(s) with missing values (in {', '.join(cols)}) were left out "
+            "(listwise deletion)."
+        )
+    return fit_lmm_statistics(
+        statistics,
+        formula=parsed.text,
+        reml=reml,
+        x_names=design.x_names,
+        z_names=design.z_names,
+        n_dropped=n_dropped,
+        messages=messages,
+    )
+
+
+def _check_design(design: Design, group: str) -> None:
+    formula = design.formula
+    n = len(design.y)
+    n_groups = len(design.group_levels)
+    q = design.z.shape[1]
+    if n_groups < 2:
+        raise InvalidInputError(
+            f"The grouping column {group!r} has {n_groups} level(s); a mixed model needs several.",
+            hint="Check the grouping column (for example a person or dyad id).",
+        )
+    if n <= q * n_groups:
+        sizes = np.bincount(design.group_codes)
+        singles = int((sizes == 1).sum())
+        if q == 1:
+            detail = (
+                f"{n} observations in {n_groups} groups of {group!r}: every group has one "
+                "observation, so group and residual variance cannot be told apart."
+            )
+        else:
+            detail = (
+                f"{n} observations for {q} random effects in each of {n_groups} groups of "
+                f"{group!r} ({singles} group(s) have a single observation): random slopes "
+                "need several observations per group with different predictor values."
+            )
+        raise InvalidInputError(
+            "Too few observations to estimate the random effects. " + detail,
+            hint="Use a random intercept only, '(1 | group)', or collect more observations.",
+        )
+    if float(np.ptp(design.y)) == 0.0:
+        raise InvalidInputError(
+            f"The response {formula.response!r} has the same value in every row.",
+            hint="A model needs a response that varies.",
+        )
+    _check_collinear(design.x, design.x_names, "fixed")
+    for name, column in zip(design.z_names, design.z.T, strict=True):
+        if not np.any(column):
+            raise InvalidInputError(
+                f"The random effect {name!r} is zero in every row.",
+                hint="Drop it from the random-effects term.",
+            )
+
+
+def _check_collinear(x: _Array, names: list[str], kind: str) -> None:
+    """Name the columns that are linear combinations of earlier ones (Gram-Schmidt order)."""
+    xtx = x.T @ x
+    scale = np.sqrt(np.diag(xtx))
+    problems = []
+    kept: list[int] = []
+    for j, name in enumerate(names):
+        if scale[j] == 0:
+            problems.append(Problem(f"{name} is zero in every row", column=name))
+            continue
+        if kept:
+            sub = xtx[np.ix_(kept, kept)]
+            coef = np.linalg.solve(sub, xtx[kept, j])
+            residual = xtx[j, j] - xtx[kept, j] @ coef
+            if residual <= 1e-10 * xtx[j, j]:
+                weights = np.abs(coef) * scale[kept] / scale[j]
+                partners = [names[k] for k, w in zip(kept, weights, strict=True) if w > 1e-6]
+                problems.append(
+                    Problem(
+                        f"{name} is a linear combination of " + ", ".join(partners),
+                        column=name,
+                    )
+                )
+                continue
+        kept.append(j)
+    if problems:
+        raise InvalidInputError(
+            f"Collinear {kind}-effect predictors: "
+            + ", ".join(str(p.column) for p in problems)
+            + ".",
+            problems=problems,
+            hint="Drop one of each set of collinear predictors (lme4 would drop them silently).",
+        )
+
+
+def fit_lmm_statistics(
+    statistics: LmmStatistics,
+    *,
+    formula: str,
+    reml: bool = True,
+    x_names: list[str],
+    z_names: list[str],
+    n_dropped: int = 0,
+    messages: list[str] | None = None,
+) -> LmmResult:
+    """Fit from sufficient statistics (see :func:`lmm_statistics`); :func:`fit_lmm` calls this."""
+    model = _Model(statistics, reml=reml)
+    notes = list(messages or [])
+    n_delta = model.n_strata - 1
+    theta0 = np.where(model.rows == model.cols, 1.0, 0.0)
+    x0 = np.concatenate([theta0, np.zeros(n_delta)])
+    bounds: list[tuple[float | None, float | None]] = [
+        (lo if math.isfinite(lo) else None, None) for lo in model.lower
+    ]
+    bounds += [(-15.0, 15.0)] * n_delta
+
+    def objective(params: _Array) -> tuple[float, _Array]:
+        theta, log_delta = params[: model.n_theta], params[model.n_theta :]
+        ev = model.evaluate(theta, log_delta, gradient=True)
+        if not math.isfinite(ev.criterion) or ev.gradient is None:
+            return 1e300, np.zeros_like(params)
+        grad = np.empty_like(params)
+        grad[: model.n_theta] = ev.gradient
+        for k in range(n_delta):
+            step = 1e-6
+            up, down = log_delta.copy(), log_delta.copy()
+            up[k] += step
+            down[k] -= step
+            f_up = model.evaluate(theta, up, gradient=False).criterion
+            f_down = model.evaluate(theta, down, gradient=False).criterion
+            grad[model.n_theta + k] = (f_up - f_down) / (2 * step)
+        return ev.criterion, grad
+
+    start = objective(x0)[0]
+    if not math.isfinite(start) or start >= 1e300:
+        raise InvalidInputError(
+            "The model cannot be evaluated at its starting values.",
+            hint="Check the predictors for extreme values or near-collinearity.",
+        )
+    opt = optimize.minimize(
+        objective,
+        x0,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=bounds,
+        options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-9, "maxcor": 20},
+    )
+    params = np.asarray(opt.x, dtype=float)
+    # lme4 restarts once from the optimum when it lands on the boundary; we do the same,
+    # nudging zero diagonals inward, and keep the better criterion.
+    at_bound = (model.lower[: model.n_theta] == 0) & (params[: model.n_theta] <= 1e-6)
+    if at_bound.any():
+        nudged = params.copy()
+        nudged[: model.n_theta][at_bound] = 0.1
+        again = optimize.minimize(
+            objective,
+            nudged,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-9, "maxcor": 20},
+        )
+        if again.fun < opt.fun - 1e-10:
+            opt = again
+            params = np.asarray(opt.x, dtype=float)
+    theta = params[: model.n_theta]
+    log_delta = params[model.n_theta :]
+    theta[(model.lower[: model.n_theta] == 0) & (theta < 1e-10)] = 0.0
+    ev = model.evaluate(theta, log_delta, gradient=True)
+    projected = _projected_gradient(theta, ev.gradient, model.lower[: model.n_theta])
+    converged = math.isfinite(ev.criterion) and (bool(opt.success) or projected < 1e-3)
+    if not converged:
+        notes.append(
+            f"The optimiser did not converge ({opt.message}); the estimates may be wrong. "
+            "Simplify the random effects or rescale the predictors."
+        )
+    dof = model.n - model.p if reml else model.n
+    sigma = math.sqrt(ev.r2 / dof)
+    lam = model.lam(theta)
+    random_cov = sigma**2 * (lam @ lam.T)
+    rx_inv = np.linalg.inv(ev.rx)
+    vcov = sigma**2 * (rx_inv @ rx_inv.T)
+    se = np.sqrt(np.diag(vcov))
+    singular, singular_notes = _singularity(theta, model, z_names, statistics.group)
+    notes.extend(singular_notes)
+    df = _satterthwaite(model, theta, log_delta, sigma, notes)
+    t_values = ev.beta / se
+    p_values = 2.0 * stats.t.sf(np.abs(t_values), df)
+    fixed = pd.DataFrame(
+        {
+            "term": x_names,
+            "estimate": ev.beta,
+            "se": se,
+            "df": df,
+            "t": t_values,
+            "p_val": p_values,
+        }
+    )
+    deltas = np.exp(np.concatenate([[0.0], log_delta]))
+    levels = statistics.strata or [""]
+    residual_sd = {level: sigma * float(d) for level, d in zip(levels, deltas, strict=True)}
+    random = _variance_table(random_cov, z_names, statistics.group, residual_sd)
+    modes = model.conditional_modes(theta, log_delta, ev.beta)
+    ranef = pd.DataFrame(
+        {
+            "group": np.repeat(np.array(statistics.group_levels, dtype=object), model.q),
+            "term": np.tile(np.array(z_names, dtype=object), statistics.n_groups),
+            "estimate": modes.T.reshape(-1),
+        }
+    )
+    deviance = ev.criterion
+    return LmmResult(
+        formula=formula,
+        reml=reml,
+        fixed=fixed,
+        random=random,
+        random_cov=pd.DataFrame(random_cov, index=z_names, columns=z_names),
+        ranef=ranef,
+        vcov=pd.DataFrame(vcov, index=x_names, columns=x_names),
+        sigma=sigma,
+        residual_sd=residual_sd,
+        reml_criterion=deviance if reml else None,
+        deviance=deviance,
+        loglik=-0.5 * deviance,
+        converged=converged,
+        singular=singular,
+        messages=tuple(notes),
+        n_obs=statistics.n_obs,
+        n_groups=statistics.n_groups,
+        n_dropped=n_dropped,
+        group=statistics.group,
+        theta=tuple(float(t) for t in theta),
+        iterations=int(opt.nit),
+    )
+
+
+def _projected_gradient(theta: _Array, gradient: _Array | None, lower: _Array) -> float:
+    """Largest gradient component that points into the feasible region."""
+    if gradient is None:
+        return math.inf
+    g = gradient.copy()
+    g[(theta <= lower) & (g > 0)] = 0.0
+    return float(np.max(np.abs(g))) if g.size else 0.0
+
+
+def _singularity(
+    theta: _Array, model: _Model, z_names: list[str], group: str
+) -> tuple[bool, list[str]]:
+    """lme4's singular-fit check, explained: a variance at zero or a correlation at +-1."""
+    lam = model.lam(theta)
+    diag = np.diag(lam)
+    at_zero = [k for k in range(model.q) if diag[k] < SINGULAR_TOLERANCE]
+    if not at_zero:
+        return False, []
+    cov = lam @ lam.T
+    notes = []
+    for k in at_zero:
+        row_norm = math.sqrt(float(cov[k, k]))
+        if row_norm < SINGULAR_TOLERANCE:
+            notes.append(
+                f"Singular fit: the variance of {z_names[k]} across {group} is estimated at zero "
+                f"(the data show no differences between {group} groups in {z_names[k]} beyond "
+                "the residual noise). Consider dropping that random effect."
+            )
+            continue
+        sds = np.sqrt(np.maximum(np.diag(cov), 1e-300))
+        cors = cov[k, :k] / (sds[k] * sds[:k])
+        j = int(np.argmax(np.abs(cors))) if k else 0
+        sign = "+1" if cors[j] > 0 else "-1"
+        notes.append(
+            f"Singular fit: the correlation of the random effects {z_names[j]} and "
+            f"{z_names[k]} across {group} is estimated at {sign} (one of them carries no "
+            "information beyond the other). Consider a simpler random-effects term."
+        )
+    return True, notes
+
+
+def _variance_table(
+    cov: _Array, names: list[str], group: str, residual_sd: dict[str, float]
+) -> pd.DataFrame:
+    rows: list[dict[str, Any]] = []
+    sds = np.sqrt(np.diag(cov))
+    for k, name in enumerate(names):
+        rows.append(
+            {"group": group, "var1": name, "var2": None, "vcov": cov[k, k], "sdcor": sds[k]}
+        )
+    for j in range(len(names)):
+        for k in range(j + 1, len(names)):
+            denom = sds[j] * sds[k]
+            cor = cov[j, k] / denom if denom > 0 else math.nan
+            rows.append(
+                {
+                    "group": group,
+                    "var1": names[j],
+                    "var2": names[k],
+                    "vcov": cov[j, k],
+                    "sdcor": cor,
+                }
+            )
+    for level, sd in residual_sd.items():
+        rows.append(
+            {"group": "Residual", "var1": level or None, "var2": None, "vcov": sd**2, "sdcor": sd}
+        )
+    return pd.DataFrame(rows, columns=["group", "var1", "var2", "vcov", "sdcor"])
+
+
+def _satterthwaite(
+    model: _Model, theta: _Array, log_delta: _Array, sigma: float, notes: list[str]
+) -> _Array:
+    """Satterthwaite degrees of freedom per fixed effect, as lmerTest computes them.
+
+    The Hessian of the deviance in varpar = (theta, log delta, sigma) is taken by central
+    differences of its analytic gradient; parameters on the boundary (a zero variance) are held
+    fixed, as the asymptotics do not apply to them.
+    """
+    base = np.concatenate([theta, log_delta, [sigma]])
+    free = np.ones(base.size, dtype=bool)
+    free[: model.n_theta] = ~((model.lower[: model.n_theta] == 0) & (theta < SINGULAR_TOLERANCE))
+    index = np.flatnonzero(free)
+    steps = 1e-4 * np.maximum(np.abs(base), 0.05)
+    k = index.size
+    hess = np.empty((k, k))
+    jac = np.empty((k, model.p))
+    for row, i in enumerate(index):
+        up, down = base.copy(), base.copy()
+        up[i] += steps[i]
+        down[i] -= steps[i]
+        hess[row] = (model.gradient_varpar(up) - model.gradient_varpar(down))[index] / (
+            2 * steps[i]
+        )
+        jac[row] = (np.diag(model.vcov_varpar(up)) - np.diag(model.vcov_varpar(down))) / (
+            2 * steps[i]
+        )
+    hess = 0.5 * (hess + hess.T)
+    try:
+        a_mat = 2.0 * np.linalg.inv(hess)
+    except np.linalg.LinAlgError:
+        notes.append("Satterthwaite degrees of freedom could not be computed (flat likelihood).")
+        return np.full(model.p, np.nan)
+    var_beta = np.diag(model.vcov_varpar(base))
+    denom = np.einsum("ip,ij,jp->p", jac, a_mat, jac)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        df = 2.0 * var_beta**2 / denom
+    return np.asarray(df)
