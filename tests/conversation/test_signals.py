@@ -75,7 +75,9 @@ def test_responsiveness(text: str, understanding: bool, validation: bool, caring
 
 
 def test_reflecting_back_needs_two_shared_content_words_and_you() -> None:
-    partner = text_signals("my manager criticised the presentation in front of everyone").content
+    partner = frozenset(
+        text_signals("my manager criticised the presentation in front of everyone").content
+    )
     assert text_signals(
         "your manager criticised your presentation publicly?", partner_content=partner
     ).understanding

@@ -39,12 +39,15 @@ FUNCTION_WORD_CATEGORIES: Final[tuple[str, ...]] = (
 )
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
-_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'"})
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'"})
 
 
 def tokenize(text: str) -> list[str]:
     """Lower-case word tokens; curly apostrophes become straight (``I’m`` -> ``i'm``)."""
-    return _TOKEN.findall(text.lower().translate(_APOSTROPHES))
+    lower = text.lower()
+    if "’" in lower or "‘" in lower:
+        lower = lower.translate(_APOSTROPHES)
+    return _TOKEN.findall(lower)
 
 
 class Bits:
@@ -85,44 +88,59 @@ _SOURCES: Final = (
     ("questions", "closed", "phrases", Bits.CLOSED_QUESTION),
 )
 
-Phrase = tuple[tuple[str, ...], int]
-Entry = tuple[int, int, tuple[Phrase, ...]]
+Phrase = tuple[list[str], int]
+Entry = tuple[int, int, int]
 
 
 @dataclass(frozen=True)
 class Lexicon:
-    """Compiled lexicons: ``entries[token] = (bits, function_word_index or -1, phrases)``.
+    """Compiled lexicons for one dictionary look-up per token.
 
-    ``phrases`` holds (the tokens after the first, bits) for every phrase starting with the
-    token. ``caring_emoji`` are matched as characters; ``files`` keeps the parsed TOML data.
+    ``entries[token] = (bits, function_word_index or -1, phrase_starts)``, where
+    ``phrase_starts`` is 1 if a phrase in ``bigrams`` starts with the token, 2 if one in
+    ``wildcards`` does, 3 if both. ``bigrams["a b"]`` holds (the tokens after the first two,
+    bits); ``wildcards[first]`` the phrases whose second token is ``*``. ``caring_emoji`` are
+    matched as characters; ``files`` keeps the parsed TOML data.
     """
 
     entries: dict[str, Entry]
+    bigrams: dict[str, tuple[Phrase, ...]]
+    wildcards: dict[str, tuple[Phrase, ...]]
     caring_emoji: tuple[str, ...]
     files: dict[str, dict[str, Any]]
+
+    def phrase_bits(self, tokens: list[str], index: int) -> int:
+        """Bits of the phrases that start at ``tokens[index]``."""
+        bits = 0
+        token = tokens[index]
+        if index + 1 < len(tokens):
+            for rest, phrase_bits in self.bigrams.get(token + " " + tokens[index + 1], ()):
+                if not rest or _matches(tokens, index + 2, rest):
+                    bits |= phrase_bits
+        for rest, phrase_bits in self.wildcards.get(token, ()):
+            if _matches(tokens, index + 1, rest):
+                bits |= phrase_bits
+        return bits
 
     def bits_of(self, tokens: list[str]) -> int:
         """The union of the category bits of ``tokens`` and of the phrases they contain."""
         bits = 0
         get = self.entries.get
-        for i, token in enumerate(tokens):
+        for index, token in enumerate(tokens):
             entry = get(token)
-            if entry is None:
-                continue
-            bits |= entry[0]
-            for rest, phrase_bits in entry[2]:
-                if _matches(tokens, i + 1, rest):
-                    bits |= phrase_bits
+            if entry is not None:
+                bits |= entry[0]
+                if entry[2]:
+                    bits |= self.phrase_bits(tokens, index)
         return bits
 
 
-def _matches(tokens: list[str], start: int, rest: tuple[str, ...]) -> bool:
+def _matches(tokens: list[str], start: int, rest: list[str]) -> bool:
     if start + len(rest) > len(tokens):
         return False
-    for offset, word in enumerate(rest):
-        if word != "*" and tokens[start + offset] != word:
-            return False
-    return True
+    if "*" not in rest:
+        return tokens[start : start + len(rest)] == rest
+    return all(w in ("*", t) for w, t in zip(rest, tokens[start:], strict=False))
 
 
 def _read(name: str) -> dict[str, Any]:
@@ -138,14 +156,19 @@ def load_lexicon() -> Lexicon:
         for name in ("pronouns", "disclosure", "responsiveness", "questions", "function_words")
     }
     single: dict[str, int] = {}
-    phrases: dict[str, list[Phrase]] = {}
+    bigrams: dict[str, list[Phrase]] = {}
+    wildcards: dict[str, list[Phrase]] = {}
     for file, table, key, bit in _SOURCES:
         for item in files[file][table].get(key, []):
-            words = tuple(item.lower().replace("’", "'").split())
+            words = item.lower().replace("’", "'").split()
             if len(words) == 1:
                 single[words[0]] = single.get(words[0], 0) | bit
+            elif words[1] == "*":
+                wildcards.setdefault(words[0], []).append((words[1:], bit))
             else:
-                phrases.setdefault(words[0], []).append((words[1:], bit))
+                bigrams.setdefault(f"{words[0]} {words[1]}", []).append((words[2:], bit))
+    bigram_starters = {key.split()[0] for key in bigrams}
+    starters = bigram_starters | wildcards.keys()
     function_index: dict[str, int] = {}
     problems = []
     for index, category in enumerate(FUNCTION_WORD_CATEGORIES):
@@ -157,11 +180,14 @@ def load_lexicon() -> Lexicon:
     if problems:
         raise InvalidInputError("Function-word categories overlap", problems=problems)
     entries: dict[str, Entry] = {}
-    for token in single.keys() | phrases.keys() | function_index.keys():
-        entries[token] = (
-            single.get(token, 0),
-            function_index.get(token, -1),
-            tuple(phrases.get(token, ())),
-        )
+    for token in single.keys() | starters | function_index.keys():
+        starts = (token in bigram_starters) | (token in wildcards) << 1
+        entries[token] = (single.get(token, 0), function_index.get(token, -1), starts)
     emoji = tuple(files["responsiveness"]["caring"]["emoji"])
-    return Lexicon(entries, emoji, files)
+    return Lexicon(
+        entries,
+        {key: tuple(value) for key, value in bigrams.items()},
+        {key: tuple(value) for key, value in wildcards.items()},
+        emoji,
+        files,
+    )

@@ -72,6 +72,7 @@ _PRO_DROP = frozenset(
     ["feel", "feeling", "felt", "so", "sooo", "been", "kinda", "bit", "really", "just", "super",
      "totally", "still", "getting", "got", "am", "having", "not", "honestly"]
 )  # fmt: skip
+_PRONOUNS: Final = Bits.FIRST_SINGULAR | Bits.FIRST_PLURAL | Bits.SECOND | Bits.THIRD
 _CONTENT_CAP: Final = 200  # content words kept per turn for reflecting back
 
 
@@ -87,7 +88,7 @@ class TextSignals(NamedTuple):
     we_words: int
     i_words: int
     function_words: tuple[int, ...]
-    content: frozenset[str]
+    content: tuple[str, ...]
 
 
 class MessageSignals(NamedTuple):
@@ -118,7 +119,7 @@ SIGNAL_COLUMNS: Final[tuple[str, ...]] = (
     *(f"fw_{category}" for category in FUNCTION_WORD_CATEGORIES),
 )
 
-_EMPTY = TextSignals(0, "none", False, False, False, False, 0, 0, (0,) * 9, frozenset())
+_EMPTY = TextSignals(0, "none", False, False, False, False, 0, 0, (0,) * 9, ())
 
 
 def _exploring(text: str, bits: int, lexicon: Lexicon) -> bool:
@@ -144,6 +145,8 @@ def text_signals(
     if not tokens and not text:
         return _EMPTY
     get = lex.entries.get
+    bigrams = lex.bigrams
+    count = len(tokens)
     bits = we = me = 0
     subject = own_emotion = 0  # last pronoun seen: 0 none, 1 first singular, 2 other
     fw = [0] * 9
@@ -154,29 +157,35 @@ def text_signals(
             if len(token) > 3:
                 content.append(token)
             continue
-        token_bits, category, phrases = entry
-        bits |= token_bits
-        if token_bits & Bits.FIRST_PLURAL:
-            we += 1
-        elif token_bits & Bits.FIRST_SINGULAR:
-            me += 1
-            subject = 1
-        if token_bits & (Bits.SECOND | Bits.THIRD):
-            subject = 2
-        elif token_bits & Bits.EMOTION and subject < 2:
-            own_emotion = 1
+        token_bits, category, starts = entry
+        if starts:
+            phrase_bits = 0
+            if starts & 1 and index + 1 < count:
+                for rest, found in bigrams.get(token + " " + tokens[index + 1], ()):
+                    if not rest or tokens[index + 2 : index + 2 + len(rest)] == rest:
+                        phrase_bits |= found
+            if starts & 2:
+                phrase_bits |= lex.phrase_bits(tokens, index)
+            if phrase_bits:
+                if phrase_bits & Bits.EMOTION and subject < 2:
+                    own_emotion = 1
+                token_bits |= phrase_bits
         if category >= 0:
             fw[category] += 1
         elif len(token) > 3:
             content.append(token)
-        for rest, phrase_bits in phrases:
-            end = index + 1 + len(rest)
-            if end <= len(tokens) and all(
-                w == "*" or w == t for w, t in zip(rest, tokens[index + 1 : end], strict=True)
-            ):
-                bits |= phrase_bits
-                if phrase_bits & Bits.EMOTION and subject < 2:
-                    own_emotion = 1
+        if token_bits:
+            bits |= token_bits
+            if token_bits & _PRONOUNS:
+                if token_bits & Bits.FIRST_PLURAL:
+                    we += 1
+                elif token_bits & Bits.FIRST_SINGULAR:
+                    me += 1
+                    subject = 1
+                if token_bits & (Bits.SECOND | Bits.THIRD):
+                    subject = 2
+            if token_bits & Bits.EMOTION and subject < 2:
+                own_emotion = 1
     second = bits & Bits.SECOND
     tail = text.rstrip()[-3:]
     question = "?" in tail
@@ -196,8 +205,7 @@ def text_signals(
         and not question
     ):
         disclosure = "informational"
-    words = frozenset(content)
-    reflects = bool(second) and len(words & partner_content) >= 2
+    reflects = bool(second) and len(partner_content.intersection(content)) >= 2
     caring = bool(bits & Bits.CARING)
     if not caring and not text.isascii():
         caring = any(mark in text for mark in lex.caring_emoji)
@@ -209,11 +217,11 @@ def text_signals(
         bool(bits & Bits.UNDERSTANDING) or reflects,
         bool(bits & Bits.VALIDATION),
         caring,
-        _exploring(text, bits, lex),
+        bool(bits & Bits.EXPLORING) or ("?" in text and _exploring(text, bits, lex)),
         we,
         me,
         tuple(fw),
-        words,
+        tuple(content),
     )
 
 
