@@ -98,7 +98,7 @@ def test_r_drop_is_the_correlation_with_the_rest_score(frame: pd.DataFrame) -> N
         assert stats["r_drop"].iloc[position] == pytest.approx(expected, abs=1e-9)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(item_tables(min_items=3), st.floats(min_value=0.2, max_value=5), st.data())
 def test_omega_ignores_linear_rescaling_of_an_item(
     frame: pd.DataFrame, factor: float, data: st.DataObject

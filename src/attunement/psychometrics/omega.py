@@ -11,7 +11,8 @@ this criterion directly with Newton's method (exact gradient and Hessian, starte
 principal axes with squared multiple correlations), to a gradient below 1e-12. psych reaches
 the same optimum through L-BFGS-B over the uniquenesses, which it bounds below by 0.005; when
 our solution would need a uniqueness below 0.005 (a Heywood case), we fit psych's bounded
-criterion instead and report ``heywood = True``.
+criterion instead (L-BFGS-B with the analytic gradient of the principal-axis loadings) and
+report ``heywood = True``.
 
 Items whose loading comes out negative are reflected (as psych::omega does with
 ``flip = TRUE``) before the sums below, so omega describes the scale with those items reversed;
@@ -224,24 +225,39 @@ def _newton(r: FloatArray, lam: FloatArray, max_iter: int = 200) -> tuple[FloatA
 
 
 def _bounded(r: FloatArray, lam: FloatArray) -> tuple[FloatArray, int]:
-    """psych's bounded criterion: minres over uniquenesses in [0.005, 1] (Heywood cases)."""
+    """psych's bounded criterion: minres over uniquenesses psi in [0.005, 1] (Heywood cases).
 
-    def loadings_for(psi: FloatArray) -> FloatArray:
+    For given psi the loadings are the first principal axis of R with 1 - psi on the diagonal,
+    lambda = sqrt(e1) v1; the gradient follows from the first-order perturbation of the
+    eigenpair: de1/dpsi_m = -v1_m^2, dv1/dpsi_m = -sum_j v_j v_jm v1_m / (e1 - e_j).
+    """
+    k = r.shape[0]
+    off = ~np.eye(k, dtype=bool)
+
+    def axis(psi: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
         reduced = r.copy()
         np.fill_diagonal(reduced, 1 - psi)
         values, vectors = np.linalg.eigh(reduced)
-        result: FloatArray = vectors[:, -1] * np.sqrt(max(values[-1], 0.0))
-        return result
+        return values, vectors, vectors[:, -1], vectors[:, -1] * np.sqrt(max(values[-1], 0.0))
 
-    def objective(psi: FloatArray) -> float:
-        return _criterion(r, loadings_for(psi))
+    def objective(psi: FloatArray) -> tuple[float, FloatArray]:
+        values, vectors, v1, loadings = axis(psi)
+        e1 = max(float(values[-1]), 1e-12)
+        residual = np.where(off, r - np.outer(loadings, loadings), 0.0)
+        d_loadings = -2 * residual @ loadings  # derivative of the criterion in the loadings
+        others = vectors[:, :-1]
+        gaps = np.maximum(e1 - values[:-1], 1e-12)
+        d_vector = -others @ ((others * v1[:, None]).T / gaps[:, None])
+        jacobian = -np.outer(v1, v1**2) / (2 * np.sqrt(e1)) + np.sqrt(e1) * d_vector
+        return float((residual**2).sum() / 2), jacobian.T @ d_loadings
 
     start = np.clip(1 - lam**2, _MIN_UNIQUENESS, 1.0)
     result = optimize.minimize(
         objective,
         start,
+        jac=True,
         method="L-BFGS-B",
-        bounds=[(_MIN_UNIQUENESS, 1.0)] * r.shape[0],
-        options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 10_000},
+        bounds=[(_MIN_UNIQUENESS, 1.0)] * k,
+        options={"ftol": 1e-16, "gtol": 1e-12, "maxiter": 10_000},
     )
-    return loadings_for(np.asarray(result.x, dtype=np.float64)), int(result.nit)
+    return axis(np.asarray(result.x, dtype=np.float64))[3], int(result.nit)
