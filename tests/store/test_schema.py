@@ -240,3 +240,46 @@ def test_closeness_session_rejects_stale_updates(factory: sessionmaker[StoreSess
     with factory() as session:
         stored = session.get_one(ClosenessSession, session_id)
         assert (stored.current_question, stored.version) == (2, 2)
+
+
+def test_too_long_text_names_the_field(factory: sessionmaker[StoreSession]) -> None:
+    too_long = Person(email="ana@example.org", display_name="x" * 101)
+    with pytest.raises(InvalidInputError) as caught:
+        _save(factory, too_long)
+    assert caught.value.problems[0].column == "person.display_name"
+    assert caught.value.problems[0].allowed == "up to 100 characters"
+
+
+def test_sqlite_table_rebuilds_keep_linked_records(tmp_path: Path) -> None:
+    """Migration 0003 rebuilds the interaction table on SQLite; the links between partners'
+    records (a self-referencing key with ON DELETE SET NULL) must survive the rebuild."""
+    engine = create_engine_from_url(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    upgrade(engine, "0002")
+    with engine.begin() as connection:
+        run = connection.exec_driver_sql
+        run(
+            "INSERT INTO person (id, email, display_name, is_researcher, timezone, created_at)"
+            " VALUES (1, 'a@x.org', 'A', 0, 'UTC', '2026-01-01'),"
+            " (2, 'b@x.org', 'B', 0, 'UTC', '2026-01-01')"
+        )
+        run(
+            "INSERT INTO relationship (id, type, created_at, share_measurements_default,"
+            " share_interactions_default, mutual_reveal)"
+            " VALUES (1, 'friend', '2026-01-01', 0, 1, 1)"
+        )
+        for record, person, partner in ((1, 1, None), (2, 2, 1)):
+            run(
+                "INSERT INTO interaction (id, person_id, relationship_id, occurred_at, channel,"
+                " instrument_version, responses, scores, note_shared, shared, partner_record_id,"
+                f" source, created_at) VALUES ({record}, {person}, 1, '2026-01-01', 'phone', '1',"
+                f" '{{}}', '{{}}', 0, 1, {partner or 'NULL'}, 'app', '2026-01-01')"
+            )
+        run("UPDATE interaction SET partner_record_id = 2 WHERE id = 1")
+    assert upgrade(engine) == head_revision()
+    with engine.connect() as connection:
+        links = connection.exec_driver_sql(
+            "SELECT id, partner_record_id FROM interaction ORDER BY id"
+        ).fetchall()
+        assert [tuple(row) for row in links] == [(1, 2), (2, 1)]
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    engine.dispose()

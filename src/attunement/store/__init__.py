@@ -8,6 +8,9 @@ and work in sessions from :func:`make_session_factory`. The models are in
 
 from __future__ import annotations
 
+from attunement.store import access as access
+from attunement.store import models as models
+from attunement.store import records as records
 from attunement.store.constraints import integrity_error_to_domain
 from attunement.store.engine import (
     StoreSession,
@@ -23,6 +26,7 @@ from attunement.store.tokens import hash_token, new_code, new_token, normalize_c
 
 __all__ = [
     "StoreSession",
+    "access",
     "create_engine_from_settings",
     "create_engine_from_url",
     "current_revision",
@@ -32,10 +36,12 @@ __all__ = [
     "integrity_error_to_domain",
     "is_sqlite",
     "make_session_factory",
+    "models",
     "needs_rehash",
     "new_code",
     "new_token",
     "normalize_code",
+    "records",
     "transaction",
     "upgrade",
     "verify_password",

@@ -10,6 +10,7 @@ problem names the table and column, in plain words.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
@@ -18,7 +19,7 @@ from sqlalchemy import exc
 
 from attunement.errors import AttunementError, ConflictError, InvalidInputError, Problem
 
-__all__ = ["CONSTRAINT_MESSAGES", "integrity_error_to_domain"]
+__all__ = ["CONSTRAINT_MESSAGES", "check_lengths", "integrity_error_to_domain"]
 
 # Named constraints and what they mean: name -> (field, message, allowed).
 CONSTRAINT_MESSAGES: dict[str, tuple[str, str, str | None]] = {
@@ -94,6 +95,34 @@ for _column in ("ios_before_a", "ios_before_b", "ios_after_a", "ios_after_b"):
 
 _SQLITE_COLUMNS = re.compile(r"(UNIQUE|NOT NULL) constraint failed: ([\w.]+(?:, [\w.]+)*)")
 _SQLITE_NAMED = re.compile(r"(?:CHECK constraint failed: |UNIQUE constraint failed: index ')(\w+)")
+
+
+def check_lengths(records: Iterable[object]) -> None:
+    """Raise InvalidInputError listing every text value longer than its column allows.
+
+    PostgreSQL refuses such values with a message that names no column; SQLite stores them
+    silently. Checking before the write makes both behave the same and name the field.
+    """
+    problems = []
+    for record in records:
+        mapper = sa.inspect(record.__class__, raiseerr=False)
+        if mapper is None:
+            continue
+        for column in mapper.columns:
+            length = getattr(column.type, "length", None)
+            value = getattr(record, column.key, None)
+            if length and isinstance(value, str) and len(value) > length:
+                problems.append(
+                    Problem(
+                        f"too long ({len(value)} characters)",
+                        column=f"{column.table.name}.{column.name}",
+                        allowed=f"up to {length} characters",
+                    )
+                )
+    if problems:
+        raise InvalidInputError(
+            "Cannot save: a value is too long.", hint="Shorten the value.", problems=problems
+        )
 
 
 def integrity_error_to_domain(error: exc.IntegrityError) -> AttunementError:

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from attunement.errors import InvalidInputError
 from attunement.settings import Settings
-from attunement.store.constraints import integrity_error_to_domain
+from attunement.store.constraints import check_lengths, integrity_error_to_domain
 
 __all__ = [
     "SQLITE_BUSY_TIMEOUT_MS",
@@ -114,6 +114,7 @@ class StoreSession(Session):
     """A session whose constraint violations become domain errors naming the field."""
 
     def flush(self, objects: Any = None) -> None:
+        check_lengths([*self.new, *self.dirty])
         try:
             super().flush(objects)
         except exc.IntegrityError as error:

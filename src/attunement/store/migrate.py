@@ -9,6 +9,7 @@ server processes starting at once) wait for each other.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 from alembic import command
@@ -16,7 +17,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
-from sqlalchemy.engine import URL, Engine
+from sqlalchemy.engine import URL, Connection, Engine
 
 from attunement.store.engine import create_engine_from_url
 
@@ -54,19 +55,48 @@ def upgrade(engine_or_url: Engine | str | URL, revision: str = "head") -> str:
     """Migrate the database to ``revision`` (default: the newest); returns the revision."""
     engine, owned = _engine(engine_or_url)
     try:
-        config = alembic_config()
-        with engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                connection.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY}
-                )
-            config.attributes["connection"] = connection
-            command.upgrade(config, revision)
-        current = current_revision(engine)
-        return current or ""
+        with engine.connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:
+                # SQLite alters a table by copying it and dropping the old one; with foreign
+                # keys on, the drop would cascade into the copy (ON DELETE SET NULL / CASCADE).
+                # The switch only works outside a transaction, so before BEGIN.
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")  # type: ignore[union-attr]
+            try:
+                with connection.begin():
+                    _run_migrations(connection, revision)
+                    if sqlite:
+                        _check_foreign_keys(connection)
+            finally:
+                if sqlite:
+                    connection.connection.driver_connection.execute("PRAGMA foreign_keys = ON")  # type: ignore[union-attr]
+        return current_revision(engine) or ""
     finally:
         if owned:
             engine.dispose()
+
+
+def _run_migrations(connection: Connection, revision: str) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    with warnings.catch_warnings():
+        # SQLite batch migrations reflect tables; the expression index on lower(email)
+        # cannot be reflected there and is recreated by name instead.
+        warnings.filterwarnings(
+            "ignore", "Skipped unsupported reflection of expression-based index"
+        )
+        command.upgrade(config, revision)
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        tables = sorted({str(row[0]) for row in broken})
+        raise RuntimeError(
+            f"migration left {len(broken)} dangling references in {', '.join(tables)}; rolled back"
+        )
 
 
 def _engine(engine_or_url: Engine | str | URL) -> tuple[Engine, bool]:

@@ -363,7 +363,7 @@ class Measurement(Base):
     about_person_id: Mapped[int | None] = mapped_column(_fk("person.id", "SET NULL"))
     study_id: Mapped[int | None] = mapped_column(_fk("study.id", "SET NULL"), index=True)
     instrument_id: Mapped[str] = mapped_column(sa.String(40))
-    instrument_version: Mapped[str] = mapped_column(sa.String(20))
+    instrument_version: Mapped[str] = mapped_column(sa.String(120))
     taken_at: Mapped[datetime]
     responses: Mapped[dict[str, Any]]
     scores: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -405,7 +405,7 @@ class Interaction(Base):
     occurred_at: Mapped[datetime]
     duration_minutes: Mapped[int | None]
     channel: Mapped[Channel] = mapped_column(text_enum(Channel, "interaction_channel"))
-    instrument_version: Mapped[str] = mapped_column(sa.String(20))
+    instrument_version: Mapped[str] = mapped_column(sa.String(120))
     responses: Mapped[dict[str, Any]]
     scores: Mapped[dict[str, Any]] = mapped_column(default=dict)
     note: Mapped[str | None] = mapped_column(sa.Text)

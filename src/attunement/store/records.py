@@ -1,0 +1,748 @@
+"""Creating and changing what is stored, with validation and the access rules applied.
+
+Every function takes an open session and the acting person's id, checks what the actor may
+do (:mod:`attunement.store.access`), validates the values (an
+:class:`~attunement.errors.InvalidInputError` lists every bad field) and adds the rows; the
+caller commits. Measurements and interaction records are scored with
+:mod:`attunement.instruments` when stored, so stored scores always match the instrument
+version recorded beside them.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime, time, timedelta
+from typing import Any, TypeVar
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from attunement.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+    Problem,
+)
+from attunement.store.access import (
+    current_membership,
+    require_current_member,
+    require_own_interaction,
+)
+from attunement.store.models import (
+    AuditAction,
+    AuditEvent,
+    Channel,
+    Consent,
+    Interaction,
+    Invitation,
+    Measurement,
+    Membership,
+    MembershipRole,
+    Person,
+    PracticeLog,
+    RecordSource,
+    Relationship,
+    RelationshipType,
+    ReminderFrequency,
+    ReminderSchedule,
+    Study,
+)
+from attunement.store.passwords import hash_password, verify_password
+from attunement.store.tokens import hash_token, new_code, new_token, normalize_code
+from attunement.store.types import utcnow
+
+__all__ = [
+    "INVITATION_LIFETIME",
+    "accept_invitation",
+    "add_measurement",
+    "authenticate",
+    "create_invitation",
+    "create_person",
+    "create_relationship",
+    "create_reminder",
+    "create_study",
+    "enroll",
+    "find_person_by_email",
+    "leave_relationship",
+    "link_interactions",
+    "log_practice",
+    "pending_interactions",
+    "record_audit",
+    "record_interaction",
+    "score_responses",
+    "withdraw_consent",
+]
+
+INVITATION_LIFETIME = timedelta(days=7)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+
+
+def _invalid(message: str, problems: list[Problem], hint: str | None = None) -> InvalidInputError:
+    return InvalidInputError(message, hint=hint or "Correct the fields listed.", problems=problems)
+
+
+def _aware(value: datetime, column: str, problems: list[Problem]) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        problems.append(Problem("time has no timezone", column=column, value=value.isoformat()))
+
+
+# -- people ---------------------------------------------------------------------------------
+
+
+def find_person_by_email(session: Session, email: str) -> Person | None:
+    """The account with this email address, ignoring case and surrounding spaces."""
+    return session.scalars(
+        sa.select(Person).where(sa.func.lower(Person.email) == email.strip().lower())
+    ).one_or_none()
+
+
+def create_person(
+    session: Session,
+    email: str,
+    display_name: str,
+    password: str | None = None,
+    *,
+    is_researcher: bool = False,
+    timezone: str = "UTC",
+) -> Person:
+    """A new account. The password (optional: imported and demo people have none) is hashed
+    with argon2id. A taken email address raises ConflictError naming ``email``."""
+    email = email.strip()
+    display_name = display_name.strip()
+    problems: list[Problem] = []
+    if not _EMAIL.match(email) or len(email) > 320:
+        problems.append(Problem("not an email address", column="email", value=email))
+    if not 1 <= len(display_name) <= 100:
+        problems.append(
+            Problem("name missing or too long", column="display_name", allowed="1-100 characters")
+        )
+    if problems:
+        raise _invalid("The account details are not valid.", problems)
+    password_hash = hash_password(password) if password is not None else None
+    if find_person_by_email(session, email) is not None:
+        raise ConflictError(
+            "An account with this email address exists.",
+            hint="Sign in instead, or reset the password.",
+            problems=[Problem("email address taken", column="email")],
+        )
+    person = Person(
+        email=email,
+        display_name=display_name,
+        password_hash=password_hash,
+        is_researcher=is_researcher,
+        timezone=timezone,
+    )
+    session.add(person)
+    session.flush()
+    return person
+
+
+def authenticate(session: Session, email: str, password: str) -> Person:
+    """The person with this email and password, or PermissionDeniedError (the same message for
+    an unknown email and a wrong password, so neither is revealed)."""
+    person = find_person_by_email(session, email)
+    if person is None or not verify_password(person.password_hash, password):
+        raise PermissionDeniedError(
+            "The email address or the password is wrong.",
+            hint="Check both, or reset the password.",
+        )
+    person.last_sign_in_at = utcnow()
+    return person
+
+
+# -- relationships --------------------------------------------------------------------------
+
+
+def create_relationship(
+    session: Session,
+    actor_id: int,
+    type: RelationshipType | str,
+    role: MembershipRole | str,
+    *,
+    name: str | None = None,
+    mutual_reveal: bool = True,
+    share_measurements_default: bool = False,
+    share_interactions_default: bool = True,
+) -> Relationship:
+    """A new relationship with the actor as its first member in ``role``."""
+    problems: list[Problem] = []
+    kind = _enum(RelationshipType, type, "type", problems)
+    own_role = _enum(MembershipRole, role, "role", problems)
+    if name is not None and len(name) > 120:
+        problems.append(Problem("name too long", column="name", allowed="up to 120 characters"))
+    if problems or kind is None or own_role is None:
+        raise _invalid("The relationship is not valid.", problems)
+    relationship = Relationship(
+        type=kind,
+        name=name,
+        created_by_id=actor_id,
+        mutual_reveal=mutual_reveal,
+        share_measurements_default=share_measurements_default,
+        share_interactions_default=share_interactions_default,
+    )
+    session.add(relationship)
+    session.flush()
+    session.add(Membership(relationship_id=relationship.id, person_id=actor_id, role=own_role))
+    session.flush()
+    return relationship
+
+
+def create_invitation(
+    session: Session,
+    actor_id: int,
+    relationship_id: int,
+    role: MembershipRole | str,
+    *,
+    email: str | None = None,
+    lifetime: timedelta = INVITATION_LIFETIME,
+) -> tuple[Invitation, str]:
+    """An invitation into the relationship and its secret token (shown once, in the link;
+    only its hash is stored)."""
+    require_current_member(session, actor_id, relationship_id)
+    problems: list[Problem] = []
+    invited_role = _enum(MembershipRole, role, "role", problems)
+    if invited_role is None:
+        raise _invalid("The invitation is not valid.", problems)
+    token, token_hash = new_token()
+    now = utcnow()
+    invitation = Invitation(
+        relationship_id=relationship_id,
+        invited_by_id=actor_id,
+        token_hash=token_hash,
+        email=email,
+        role=invited_role,
+        created_at=now,
+        expires_at=now + lifetime,
+    )
+    session.add(invitation)
+    session.flush()
+    return invitation, token
+
+
+def accept_invitation(session: Session, actor_id: int, token: str) -> Membership:
+    """Join a relationship with an invitation token: single use, before it expires."""
+    invitation = session.scalars(
+        sa.select(Invitation).where(Invitation.token_hash == hash_token(token.strip()))
+    ).one_or_none()
+    if invitation is None:
+        raise NotFoundError(
+            "This invitation link is not valid.", hint="Ask for a new invitation link."
+        )
+    if invitation.used_at is not None:
+        raise ConflictError(
+            "This invitation has already been used.", hint="Ask for a new invitation link."
+        )
+    if invitation.expires_at <= utcnow():
+        raise ConflictError("This invitation has expired.", hint="Ask for a new invitation link.")
+    if current_membership(session, actor_id, invitation.relationship_id) is not None:
+        raise ConflictError("You are already a member of this relationship.")
+    # Mark it used in the same statement that checks it is unused: two devices accepting the
+    # same link at once cannot both succeed.
+    claimed = session.execute(
+        sa.update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
+        .values(used_at=utcnow(), used_by_id=actor_id)
+    )
+    if getattr(claimed, "rowcount", 0) != 1:
+        raise ConflictError("This invitation has already been used.")
+    membership = Membership(
+        relationship_id=invitation.relationship_id, person_id=actor_id, role=invitation.role
+    )
+    session.add(membership)
+    session.flush()
+    return membership
+
+
+def leave_relationship(session: Session, actor_id: int, relationship_id: int) -> Membership:
+    """End the actor's membership now; their own records stay theirs."""
+    membership = require_current_member(session, actor_id, relationship_id)
+    membership.left_at = utcnow()
+    session.flush()
+    return membership
+
+
+# -- scoring --------------------------------------------------------------------------------
+
+
+def score_responses(instrument_id: str, responses: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Validate item responses with the instrument and score them.
+
+    Returns ``(instrument_version, scores)``; scores are plain JSON values (None for a score
+    that cannot be computed from the answers given). Unknown columns and out-of-range answers
+    raise InvalidInputError listing each one.
+    """
+    from attunement.instruments import load_instrument, score
+
+    instrument = load_instrument(instrument_id)
+    columns = {item.column for item in instrument.items}
+    unknown = sorted(set(responses) - columns)
+    if unknown:
+        raise _invalid(
+            f"Unknown items for {instrument.id}.",
+            [
+                Problem("no such item", column=name, allowed=", ".join(sorted(columns)))
+                for name in unknown
+            ],
+        )
+    frame = pd.DataFrame([{column: responses.get(column) for column in sorted(columns)}])
+    frame = frame.astype("float64")
+    scored = score(frame, instrument)
+    scores: dict[str, Any] = {}
+    for name in scored.columns:
+        if name in columns:
+            continue
+        value = scored[name].iloc[0]
+        scores[name] = _json_value(value)
+    return instrument.version, scores
+
+
+def _json_value(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None if pd.isna(value) else str(value)
+    if math.isnan(number):
+        return None
+    return int(number) if number.is_integer() else number
+
+
+def _clean_responses(responses: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: _json_value(value) for key, value in sorted(responses.items())}
+
+
+# -- measurements, interactions, practices --------------------------------------------------
+
+
+def add_measurement(
+    session: Session,
+    actor_id: int,
+    instrument_id: str,
+    responses: Mapping[str, Any],
+    *,
+    taken_at: datetime | None = None,
+    relationship_id: int | None = None,
+    about_person_id: int | None = None,
+    study_id: int | None = None,
+    shared: bool | None = None,
+    source: RecordSource = RecordSource.APP,
+) -> Measurement:
+    """Store one administration of an instrument by the actor, scored now.
+
+    About a relationship, the actor must be a current member, and ``about_person_id`` (if
+    given) another current member. ``shared`` defaults to the relationship's setting.
+    """
+    taken_at = taken_at or utcnow()
+    problems: list[Problem] = []
+    _aware(taken_at, "taken_at", problems)
+    relationship = None
+    if relationship_id is not None:
+        require_current_member(session, actor_id, relationship_id)
+        relationship = session.get_one(Relationship, relationship_id)
+        if about_person_id is not None and (
+            about_person_id == actor_id
+            or current_membership(session, about_person_id, relationship_id) is None
+        ):
+            problems.append(
+                Problem("not another member of the relationship", column="about_person_id")
+            )
+    elif about_person_id is not None:
+        problems.append(Problem("needs a relationship_id", column="about_person_id"))
+    if problems:
+        raise _invalid("The measurement is not valid.", problems)
+    version, scores = score_responses(instrument_id, responses)
+    measurement = Measurement(
+        person_id=actor_id,
+        relationship_id=relationship_id,
+        about_person_id=about_person_id,
+        study_id=study_id,
+        instrument_id=instrument_id,
+        instrument_version=version,
+        taken_at=taken_at,
+        responses=_clean_responses(responses),
+        scores=scores,
+        shared=shared
+        if shared is not None
+        else bool(relationship and relationship.share_measurements_default),
+        source=source,
+    )
+    session.add(measurement)
+    session.flush()
+    return measurement
+
+
+def record_interaction(
+    session: Session,
+    actor_id: int,
+    relationship_id: int,
+    responses: Mapping[str, Any],
+    *,
+    channel: Channel | str,
+    occurred_at: datetime | None = None,
+    duration_minutes: int | None = None,
+    note: str | None = None,
+    note_shared: bool = False,
+    shared: bool | None = None,
+    responds_to: int | None = None,
+    study_id: int | None = None,
+    source: RecordSource = RecordSource.APP,
+) -> Interaction:
+    """Store the actor's record of one interaction, scored with the ``interaction`` instrument.
+
+    ``responds_to`` is another member's record of the same interaction (from
+    :func:`pending_interactions`); both records are linked, which, under mutual reveal, makes
+    each visible to the other person. The note is private unless ``note_shared``.
+    """
+    require_current_member(session, actor_id, relationship_id)
+    occurred_at = occurred_at or utcnow()
+    problems: list[Problem] = []
+    kind = _enum(Channel, channel, "channel", problems)
+    _aware(occurred_at, "occurred_at", problems)
+    if duration_minutes is not None and not 0 <= duration_minutes <= 1440:
+        problems.append(
+            Problem(
+                "out of range",
+                column="duration_minutes",
+                value=duration_minutes,
+                allowed="0 to 1440 minutes",
+            )
+        )
+    if note is not None and len(note) > 10_000:
+        problems.append(Problem("note too long", column="note", allowed="up to 10,000 characters"))
+    if problems or kind is None:
+        raise _invalid("The interaction record is not valid.", problems)
+    version, scores = score_responses("interaction", responses)
+    relationship = session.get_one(Relationship, relationship_id)
+    record = Interaction(
+        person_id=actor_id,
+        relationship_id=relationship_id,
+        study_id=study_id,
+        occurred_at=occurred_at,
+        duration_minutes=duration_minutes,
+        channel=kind,
+        instrument_version=version,
+        responses=_clean_responses(responses),
+        scores=scores,
+        note=note,
+        note_shared=note_shared,
+        shared=relationship.share_interactions_default if shared is None else shared,
+        source=source,
+    )
+    session.add(record)
+    session.flush()
+    if responds_to is not None:
+        link_interactions(session, actor_id, record.id, responds_to)
+    return record
+
+
+def link_interactions(session: Session, actor_id: int, own_id: int, other_id: int) -> None:
+    """Link the actor's record and another member's record of the same interaction."""
+    own = require_own_interaction(session, actor_id, own_id)
+    other = session.get(Interaction, other_id)
+    if (
+        other is None
+        or other.relationship_id != own.relationship_id
+        or other.person_id == actor_id
+        or not other.shared
+    ):
+        raise NotFoundError(
+            f"No shared interaction record {other_id} of another member of this relationship.",
+            problems=[Problem("no such record", column="responds_to", value=other_id)],
+        )
+    if current_membership(session, other.person_id, other.relationship_id) is None:
+        raise ConflictError("The other person has left this relationship.")
+    if other.partner_record_id is not None or own.partner_record_id is not None:
+        raise ConflictError(
+            "This interaction already has both views recorded.",
+            problems=[Problem("already linked", column="responds_to", value=other_id)],
+        )
+    own.partner_record_id = other.id
+    other.partner_record_id = own.id
+    session.flush()
+
+
+def pending_interactions(
+    session: Session, actor_id: int, relationship_id: int
+) -> list[tuple[int, datetime, str, int]]:
+    """Other members' shared interaction records the actor has not answered yet, as
+    ``(id, occurred_at, channel, person_id)`` only: enough to ask "add your view?" without
+    revealing the ratings before the actor has recorded theirs."""
+    require_current_member(session, actor_id, relationship_id)
+    rows = session.execute(
+        sa.select(
+            Interaction.id, Interaction.occurred_at, Interaction.channel, Interaction.person_id
+        )
+        .where(
+            Interaction.relationship_id == relationship_id,
+            Interaction.person_id != actor_id,
+            Interaction.shared.is_(True),
+            Interaction.partner_record_id.is_(None),
+        )
+        .order_by(Interaction.occurred_at)
+    )
+    return [(row[0], row[1], str(row[2]), row[3]) for row in rows]
+
+
+def log_practice(
+    session: Session,
+    actor_id: int,
+    practice: str,
+    *,
+    done_at: datetime | None = None,
+    relationship_id: int | None = None,
+    note: str | None = None,
+    shared: bool = False,
+) -> PracticeLog:
+    """Store that the actor did a practice (appreciation, a check-in, ...)."""
+    if relationship_id is not None:
+        require_current_member(session, actor_id, relationship_id)
+    done_at = done_at or utcnow()
+    problems: list[Problem] = []
+    _aware(done_at, "done_at", problems)
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", practice):
+        problems.append(
+            Problem("not a practice name", column="practice", value=practice, allowed="snake_case")
+        )
+    if problems:
+        raise _invalid("The practice entry is not valid.", problems)
+    entry = PracticeLog(
+        person_id=actor_id,
+        relationship_id=relationship_id,
+        practice=practice,
+        done_at=done_at,
+        note=note,
+        shared=shared,
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def create_reminder(
+    session: Session,
+    actor_id: int,
+    what: str,
+    *,
+    frequency: ReminderFrequency | str,
+    time_of_day: time,
+    weekdays: str | None = None,
+    timezone: str = "UTC",
+    by_email: bool = False,
+    relationship_id: int | None = None,
+    study_id: int | None = None,
+) -> tuple[ReminderSchedule, str]:
+    """A reminder schedule and the secret token of its iCalendar feed (shown once)."""
+    if relationship_id is not None:
+        require_current_member(session, actor_id, relationship_id)
+    problems: list[Problem] = []
+    kind = _enum(ReminderFrequency, frequency, "frequency", problems)
+    if weekdays is not None:
+        days = [day.strip().upper() for day in weekdays.split(",") if day.strip()]
+        if not days or any(day not in _WEEKDAYS for day in days):
+            problems.append(
+                Problem("not weekday codes", column="weekdays", value=weekdays, allowed="MO..SU")
+            )
+        weekdays = ",".join(days)
+    if kind is ReminderFrequency.WEEKLY and not weekdays:
+        problems.append(Problem("a weekly reminder needs weekdays", column="weekdays"))
+    if problems or kind is None:
+        raise _invalid("The reminder is not valid.", problems)
+    token, token_hash = new_token()
+    reminder = ReminderSchedule(
+        person_id=actor_id,
+        relationship_id=relationship_id,
+        study_id=study_id,
+        what=what,
+        frequency=kind,
+        weekdays=weekdays,
+        time_of_day=time_of_day,
+        timezone=timezone,
+        by_email=by_email,
+        feed_token_hash=token_hash,
+    )
+    session.add(reminder)
+    session.flush()
+    return reminder, token
+
+
+# -- research -------------------------------------------------------------------------------
+
+
+def create_study(
+    session: Session,
+    actor_id: int,
+    title: str,
+    *,
+    consent_text: str,
+    consent_version: str,
+    instruments: list[str],
+    schedule: Mapping[str, Any] | None = None,
+    description: str = "",
+    randomize_closeness: bool = False,
+) -> Study:
+    """A new study owned by the actor, who must be a researcher; instruments must exist."""
+    from attunement.instruments import instrument_ids
+
+    owner = session.get(Person, actor_id)
+    if owner is None or not owner.is_researcher:
+        raise PermissionDeniedError(
+            "Only researcher accounts can create studies.",
+            hint="Ask the administrator to mark your account as a researcher.",
+        )
+    known = set(instrument_ids())
+    problems = [
+        Problem(
+            "unknown instrument", column="instruments", value=name, allowed=", ".join(sorted(known))
+        )
+        for name in instruments
+        if name not in known
+    ]
+    if not title.strip():
+        problems.append(Problem("title missing", column="title"))
+    if not consent_text.strip():
+        problems.append(Problem("consent text missing", column="consent_text"))
+    if not consent_version.strip():
+        problems.append(Problem("consent version missing", column="consent_version"))
+    if problems:
+        raise _invalid("The study is not valid.", problems)
+    study = Study(
+        owner_id=actor_id,
+        title=title.strip(),
+        description=description,
+        instruments=list(instruments),
+        schedule=dict(schedule or {}),
+        consent_text=consent_text,
+        consent_version=consent_version.strip(),
+        enrollment_code=_unused_code(session, Study.enrollment_code, 8),
+        randomize_closeness=randomize_closeness,
+    )
+    session.add(study)
+    session.flush()
+    return study
+
+
+def enroll(session: Session, actor_id: int, enrollment_code: str, consent_version: str) -> Consent:
+    """Consent to a study (by its enrollment code) at the consent text version shown."""
+    study = session.scalars(
+        sa.select(Study).where(Study.enrollment_code == normalize_code(enrollment_code))
+    ).one_or_none()
+    if study is None or study.closed_at is not None:
+        raise NotFoundError("No open study with this enrollment code.")
+    if consent_version != study.consent_version:
+        raise ConflictError(
+            "The consent text has changed since it was shown.",
+            hint="Read the current consent text and agree again.",
+            problems=[
+                Problem(
+                    "stale version",
+                    column="consent_version",
+                    value=consent_version,
+                    allowed=study.consent_version,
+                )
+            ],
+        )
+    in_force = session.scalars(
+        sa.select(Consent).where(
+            Consent.study_id == study.id,
+            Consent.person_id == actor_id,
+            Consent.withdrawn_at.is_(None),
+        )
+    ).one_or_none()
+    if in_force is not None:
+        raise ConflictError("You are already taking part in this study.")
+    consent = Consent(
+        study_id=study.id,
+        person_id=actor_id,
+        consent_version=consent_version,
+        participant_code=_unused_code(
+            session, Consent.participant_code, 8, Consent.study_id == study.id, prefix="P"
+        ),
+    )
+    session.add(consent)
+    session.flush()
+    return consent
+
+
+def withdraw_consent(session: Session, actor_id: int, study_id: int) -> Consent:
+    """Withdraw the actor's consent: from now on they are left out of the study's data."""
+    consent = session.scalars(
+        sa.select(Consent).where(
+            Consent.study_id == study_id,
+            Consent.person_id == actor_id,
+            Consent.withdrawn_at.is_(None),
+        )
+    ).one_or_none()
+    if consent is None:
+        raise NotFoundError("You are not taking part in this study.")
+    consent.withdrawn_at = utcnow()
+    record_audit(session, None, AuditAction.CONSENT_WITHDRAWN, study_id=study_id)
+    session.flush()
+    return consent
+
+
+def record_audit(
+    session: Session,
+    actor_id: int | None,
+    action: AuditAction,
+    *,
+    study_id: int | None = None,
+    relationship_id: int | None = None,
+    row_count: int | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> AuditEvent:
+    """Add an audit event (ids, counts and formats only: never names or free text)."""
+    event = AuditEvent(
+        at=datetime.now(UTC),
+        actor_id=actor_id,
+        action=action,
+        study_id=study_id,
+        relationship_id=relationship_id,
+        row_count=row_count,
+        details=dict(details or {}),
+    )
+    session.add(event)
+    return event
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+_E = TypeVar("_E", RelationshipType, MembershipRole, Channel, ReminderFrequency)
+
+
+def _enum(kind: type[_E], value: _E | str, column: str, problems: list[Problem]) -> _E | None:
+    try:
+        return kind(value)
+    except ValueError:
+        problems.append(
+            Problem(
+                "not an allowed value",
+                column=column,
+                value=value,
+                allowed=", ".join(member.value for member in kind),
+            )
+        )
+        return None
+
+
+def _unused_code(
+    session: Session,
+    column: Any,
+    length: int,
+    *where: sa.ColumnElement[bool],
+    prefix: str = "",
+) -> str:
+    for _ in range(20):
+        code = prefix + new_code(length)
+        taken = session.scalar(sa.select(sa.func.count()).where(column == code, *where))
+        if not taken:
+            return code
+    raise ConflictError("Could not find an unused code; try again.")
