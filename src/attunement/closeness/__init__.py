@@ -1,7 +1,8 @@
-"""The live 36 Questions session (Aron et al., 1997) as pure domain logic.
+"""The live 36 Questions session (Aron et al., 1997).
 
-No web and no database here: a session is a frozen :class:`SessionState` changed only by
-transition functions, with a :class:`Clock` for the per-set timers. See ``docs/closeness.md``.
+A session is a frozen :class:`SessionState` changed only by
+transition functions, with a :class:`Clock` for the per-set timers. :mod:`.stored` keeps live
+sessions in the database (the only part that touches it). See ``docs/closeness.md``.
 """
 
 from attunement.closeness.assignment import (
@@ -12,6 +13,12 @@ from attunement.closeness.assignment import (
     chosen_condition,
 )
 from attunement.closeness.clock import Clock, ManualClock, SystemClock, protocol_seconds
+from attunement.closeness.protocol import (
+    current_question,
+    question_sets,
+    session_plan,
+    thirty_six_questions,
+)
 from attunement.closeness.session import (
     IOS_MAX,
     IOS_MIN,
@@ -31,6 +38,14 @@ from attunement.closeness.session import (
     start_eye_contact,
     start_session,
 )
+from attunement.closeness.stored import (
+    StoredSession,
+    act,
+    create_live_session,
+    join_live_session,
+    participant_session,
+    sessions_of,
+)
 
 __all__ = [
     "CONDITIONS",
@@ -45,18 +60,28 @@ __all__ = [
     "Phase",
     "SessionPlan",
     "SessionState",
+    "StoredSession",
     "SystemClock",
     "Timer",
+    "act",
     "assign_condition",
     "chosen_condition",
+    "create_live_session",
+    "current_question",
     "eye_contact_timer",
     "finish_session",
+    "join_live_session",
     "join_session",
     "next_question",
     "next_set",
+    "participant_session",
     "protocol_seconds",
+    "question_sets",
     "record_ios",
+    "session_plan",
+    "sessions_of",
     "set_timer",
     "start_eye_contact",
     "start_session",
+    "thirty_six_questions",
 ]
