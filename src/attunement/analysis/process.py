@@ -1,0 +1,587 @@
+"""The interpersonal process model of intimacy and its 1-1-1 multilevel mediation.
+
+**The intimacy model** (Reis & Shaver, 1988; Laurenceau, Barrett & Pietromonaco, 1998, *JPSP*
+74, 1238-1251). In an event-contingent or daily diary, the intimacy a person feels after an
+interaction t is predicted by their own emotional and factual self-disclosure and by their
+partner's disclosure, each split into within- and between-person parts
+(:func:`~attunement.analysis.centring.person_mean_centre`):
+
+    intimacy_ti = g0 + g1 emotional_within + g2 emotional_between + g3 factual_within
+                  + g4 factual_between + g5 partner_within + g6 partner_between
+                  + u0_i + u1_i emotional_within + u3_i factual_within + u5_i partner_within + e_ti
+
+with person-level random intercept and slopes (``random="slopes"``, the default; correlated, as
+in lme4's ``(1 + ... | person)``) or a random intercept only (``random="intercept"``). The paper
+reports (abstract [V]) that intimacy reflected self- and partner disclosure at the level of the
+interaction and that emotional disclosure predicted intimacy more strongly than factual; the
+analysis details and coefficients are not verified here [U]. :func:`process_model` also tests
+the within-person difference g1 - g3 (emotional minus factual).
+
+**1-1-1 mediation** (Bauer, Preacher & Gil, 2006, *Psychological Methods* 11, 142-163): does
+disclosure X bring people closer (Y, intimacy) *because* they feel understood (M, perceived
+partner responsiveness)? Within persons,
+
+    M_ti = d_Mi + a_i X_ti + e_Mti,      Y_ti = d_Yi + b_i M_ti + c'_i X_ti + e_Yti,
+
+with random intercepts d_Mi, d_Yi and random slopes a_i, b_i (and c'_i unless
+``random_c_prime=False``), all correlated. Following Bauer et al., M and Y are stacked into one
+response z with indicators s_M and s_Y, and one mixed model is fitted,
+
+    z ~ 0 + s_M + s_Y + s_M:X + s_Y:M + s_Y:X [+ between parts]
+        + (0 + s_M + s_Y + s_M:X + s_Y:M [+ s_Y:X] | person),
+
+with separate residual variances for the M and Y rows (``residual_groups``, nlme's
+``varIdent``), so that the covariance sigma_ab of a_i and b_i is estimated. X and M enter as
+person-mean-centred (within) parts; with ``between=True`` (default) their person means enter as
+fixed covariates so that a, b and c' are pure within-person effects (Zhang, Zyphur & Preacher,
+2009, *Organizational Research Methods* 12, 695-719; Bauer's note on centring in 1-1-1 models).
+
+The **average indirect effect** is E(a_i b_i) = a b + sigma_ab (Kenny, Korchmaros & Bolger,
+2003); the **total effect** c = c' + a b + sigma_ab; the **proportion mediated** is
+(a b + sigma_ab) / c, meaningful only when c is clearly away from zero.
+
+The **Monte Carlo confidence interval** (Selig & Preacher, 2008; Preacher & Selig, 2012) draws
+(a, b, c') from the normal distribution with the estimates and their estimated covariance (the
+fixed-effect covariance of the fit) and, independently, sigma_ab from a normal with its estimate
+and asymptotic variance, then takes percentiles of a b + sigma_ab (and of the total effect and
+proportion). Fixed effects and variance parameters are asymptotically independent in linear
+mixed models, so drawing them independently is the large-sample distribution. The mixed-model
+engine does not report the covariance of its variance parameters, so the variance of sigma_ab is
+computed here from the **expected (Fisher) information** of the REML (or ML) likelihood in the
+variance parameters at the estimates, I_jk = 1/2 tr(P dV/dpsi_j P dV/dpsi_k) with P the REML
+projection (V^-1 for ML) (Searle, Casella & McCulloch, 1992, ch. 6). R's ``nlme`` uses the
+observed information (a numerical Hessian) instead; the two agree asymptotically and, on the
+reference data, to a few per cent (see the tests). The reported ``se`` of the indirect effect is
+the standard deviation of its Monte Carlo draws. Draws come from a seeded NumPy generator, so a
+seed reproduces the interval exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from attunement.analysis._input import complete_rows, require_columns, require_numeric
+from attunement.analysis.centring import person_mean_centre
+from attunement.analysis.mixed import LmmResult, fit_lmm
+from attunement.errors import InvalidInputError, Problem
+
+__all__ = [
+    "MediationResult",
+    "ProcessResult",
+    "mediation_111",
+    "process_model",
+]
+
+_Array = np.ndarray
+
+
+# --------------------------------------------------------------------------- intimacy model
+
+
+@dataclass(frozen=True)
+class ProcessResult:
+    """The intimacy model fitted to a diary.
+
+    ``effects``: one row per fixed effect (``term``, ``estimate``, ``se``, ``df``, ``t``,
+    ``p_val``, ``ci_low``, ``ci_high``); terms are ``(Intercept)``, ``emotional_within``,
+    ``emotional_between``, ``factual_within``, ``factual_between``, ``partner_within``,
+    ``partner_between`` (predictors left out are absent). ``emotional_vs_factual``: the
+    within-person difference g1 - g3 with ``estimate``, ``se``, ``df``, ``t``, ``p_val``,
+    ``ci_low``, ``ci_high``. ``fit``: the full mixed model (variance components, diagnostics).
+    """
+
+    effects: pd.DataFrame
+    emotional_vs_factual: dict[str, float] | None
+    fit: LmmResult
+    n_persons: int
+    n_obs: int
+    n_dropped: int
+    messages: tuple[str, ...]
+    columns: dict[str, str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": "intimacy_process",
+            "effects": {
+                str(row.term): {k: _num(getattr(row, k)) for k in _STAT_KEYS}
+                for row in self.effects.itertuples()
+            },
+            "emotional_vs_factual": None
+            if self.emotional_vs_factual is None
+            else {k: _num(v) for k, v in self.emotional_vs_factual.items()},
+            "random": self.fit.to_dict()["random"],
+            "formula": self.fit.formula,
+            "columns": self.columns,
+            "n_persons": self.n_persons,
+            "n_obs": self.n_obs,
+            "n_dropped": self.n_dropped,
+            "converged": self.fit.converged,
+            "singular": self.fit.singular,
+            "messages": list(self.messages),
+        }
+
+
+_STAT_KEYS = ("estimate", "se", "df", "t", "p_val", "ci_low", "ci_high")
+
+
+def process_model(
+    frame: pd.DataFrame,
+    *,
+    person: str = "person",
+    intimacy: str = "intimacy",
+    emotional: str | None = "emotional_disclosure",
+    factual: str | None = "factual_disclosure",
+    partner: str | None = "partner_disclosure",
+    random: Literal["slopes", "intercept"] = "slopes",
+    reml: bool = True,
+    confidence: float = 0.95,
+) -> ProcessResult:
+    """Fit the intimacy model of Laurenceau, Barrett & Pietromonaco (1998) to a long diary.
+
+    ``frame`` has one row per person and interaction (or day). Give ``None`` for a predictor the
+    diary lacks (at least one is needed). Rows with a missing value in a model column are left
+    out (listwise; counted in ``n_dropped`` and ``messages``).
+    """
+    if random not in ("slopes", "intercept"):
+        raise InvalidInputError(f"random must be 'slopes' or 'intercept', not {random!r}.")
+    _check_confidence(confidence)
+    predictors = {
+        name: column
+        for name, column in (("emotional", emotional), ("factual", factual), ("partner", partner))
+        if column
+    }
+    if not predictors:
+        raise InvalidInputError("Name at least one disclosure column for the intimacy model.")
+    columns = {"person": person, "intimacy": intimacy, **predictors}
+    data, n_dropped, messages = _prepare(frame, columns, what="intimacy model")
+    data = person_mean_centre(data, "person", list(predictors))
+    within = [f"{p}_within" for p in predictors]
+    fixed = [term for p in predictors for term in (f"{p}_within", f"{p}_between")]
+    random_part = " + ".join(["1", *within]) if random == "slopes" else "1"
+    formula = f"intimacy ~ {' + '.join(fixed)} + ({random_part} | person)"
+    fit = _fit(formula, data, reml=reml)
+    messages.extend(fit.messages)
+    effects = _with_ci(fit.fixed, confidence)
+    contrast = None
+    if "emotional" in predictors and "factual" in predictors:
+        contrast = _contrast(fit, "emotional_within", "factual_within", confidence)
+    return ProcessResult(
+        effects=effects,
+        emotional_vs_factual=contrast,
+        fit=fit,
+        n_persons=fit.n_groups,
+        n_obs=fit.n_obs,
+        n_dropped=n_dropped,
+        messages=tuple(messages),
+        columns=dict(columns),
+    )
+
+
+# --------------------------------------------------------------------------- mediation
+
+
+@dataclass(frozen=True)
+class MediationResult:
+    """A 1-1-1 mediation: paths, indirect and total effect, proportion mediated.
+
+    ``paths``: one row per quantity (``a``, ``b``, ``c_prime``, ``sigma_ab``, ``indirect``,
+    ``total``, ``proportion_mediated``) with ``estimate``, ``se`` (NaN where not defined),
+    ``ci_low``, ``ci_high`` and ``ci_method`` (``"wald"`` for a, b and c' from the t
+    distribution with Satterthwaite df; ``"wald-normal"`` for sigma_ab; ``"monte-carlo"`` for
+    the rest). ``fit``: the stacked mixed model.
+    """
+
+    paths: pd.DataFrame
+    fit: LmmResult
+    random_cov: pd.DataFrame
+    n_persons: int
+    n_obs: int
+    n_dropped: int
+    draws: int
+    seed: int | None
+    confidence: float
+    messages: tuple[str, ...]
+    columns: dict[str, str]
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for row in self.paths.itertuples():
+            out[str(row.quantity)] = {
+                "estimate": _num(row.estimate),
+                "se": _num(row.se),
+                "ci_low": _num(row.ci_low),
+                "ci_high": _num(row.ci_high),
+                "ci_method": str(row.ci_method),
+            }
+        out.update(
+            {
+                "model": "mediation_111",
+                "confidence": self.confidence,
+                "draws": self.draws,
+                "seed": self.seed,
+                "columns": self.columns,
+                "formula": self.fit.formula,
+                "random": self.fit.to_dict()["random"],
+                "residual_sd": {k: _num(v) for k, v in self.fit.residual_sd.items()},
+                "n_persons": self.n_persons,
+                "n_obs": self.n_obs,
+                "n_dropped": self.n_dropped,
+                "converged": self.fit.converged,
+                "singular": self.fit.singular,
+                "messages": list(self.messages),
+            }
+        )
+        return out
+
+
+def mediation_111(
+    frame: pd.DataFrame,
+    *,
+    person: str = "person",
+    x: str = "emotional_disclosure",
+    m: str = "responsiveness",
+    y: str = "intimacy",
+    random_c_prime: bool = True,
+    between: bool = True,
+    reml: bool = True,
+    confidence: float = 0.95,
+    draws: int = 20_000,
+    seed: int | None = 0,
+) -> MediationResult:
+    """Fit the stacked 1-1-1 mediation model of Bauer, Preacher & Gil (2006).
+
+    One row per person and occasion with the predictor ``x`` (e.g. emotional disclosure), the
+    mediator ``m`` (perceived partner responsiveness) and the outcome ``y`` (intimacy). Rows
+    missing any of them are left out (listwise; counted). ``seed`` seeds the Monte Carlo draws.
+    """
+    _check_confidence(confidence)
+    if draws < 1000:
+        raise InvalidInputError(f"Use at least 1000 Monte Carlo draws, not {draws}.")
+    columns = {"person": person, "x": x, "m": m, "y": y}
+    if len({x, m, y}) < 3:
+        raise InvalidInputError("x, m and y must be three different columns.")
+    data, n_dropped, messages = _prepare(frame, columns, what="1-1-1 mediation")
+    data = person_mean_centre(data, "person", ["x", "m"])
+    stacked = _stack(data, between=between)
+    random_terms = ["s_m", "s_y", "a_path", "b_path"] + (["c_path"] if random_c_prime else [])
+    fixed_terms = ["s_m", "s_y", "a_path", "b_path", "c_path"]
+    if between:
+        fixed_terms += ["s_m_x_between", "s_y_m_between", "s_y_x_between"]
+    formula = f"z ~ 0 + {' + '.join(fixed_terms)} + (0 + {' + '.join(random_terms)} | person)"
+    fit = _fit(formula, stacked, reml=reml, residual_groups="equation")
+    messages.extend(fit.messages)
+    estimates = _fixed_lookup(fit)
+    path_terms = ["a_path", "b_path", "c_path"]
+    vcov = _submatrix(fit.vcov, path_terms)
+    g = fit.random_cov
+    sigma_ab = float(_submatrix(g, ["a_path", "b_path"])[0, 1])
+    info_cov = _variance_parameter_covariance(stacked, fit, fixed_terms, random_terms)
+    var_sigma_ab = float(_submatrix(info_cov, ["a_path|b_path"])[0, 0])
+    mean = np.array([estimates[t]["estimate"] for t in path_terms])
+    rng = np.random.default_rng(seed)
+    sample = rng.multivariate_normal(mean, vcov, size=draws, method="cholesky")
+    cov_draws = rng.normal(sigma_ab, np.sqrt(max(var_sigma_ab, 0.0)), size=draws)
+    indirect_draws = sample[:, 0] * sample[:, 1] + cov_draws
+    total_draws = indirect_draws + sample[:, 2]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        proportion_draws = indirect_draws / total_draws
+    a, b, c_prime = mean
+    indirect = a * b + sigma_ab
+    total = indirect + c_prime
+    tail = (1 - confidence) / 2
+    z = stats.norm.ppf(1 - tail)
+
+    def mc(values: _Array) -> tuple[float, float]:
+        low, high = np.quantile(values, [tail, 1 - tail])
+        return float(low), float(high)
+
+    rows = []
+    for quantity, term in (("a", "a_path"), ("b", "b_path"), ("c_prime", "c_path")):
+        row = estimates[term]
+        crit = float(stats.t.ppf(1 - tail, row["df"]))
+        est, se = row["estimate"], row["se"]
+        rows.append(_path_row(quantity, est, se, est - crit * se, est + crit * se, "wald"))
+    se_sigma_ab = float(np.sqrt(max(var_sigma_ab, 0.0)))
+    rows.append(
+        _path_row(
+            "sigma_ab",
+            sigma_ab,
+            se_sigma_ab,
+            sigma_ab - z * se_sigma_ab,
+            sigma_ab + z * se_sigma_ab,
+            "wald-normal",
+        )
+    )
+    rows.append(
+        _path_row("indirect", indirect, float(np.std(indirect_draws, ddof=1)), *mc(indirect_draws))
+    )
+    rows.append(_path_row("total", total, float(np.std(total_draws, ddof=1)), *mc(total_draws)))
+    low_t, high_t = mc(total_draws)
+    proportion = indirect / total if total != 0 else float("nan")
+    rows.append(_path_row("proportion_mediated", proportion, float("nan"), *mc(proportion_draws)))
+    if low_t <= 0 <= high_t:
+        messages.append(
+            "The total effect's interval includes zero, so the proportion mediated is "
+            "unstable and hard to interpret."
+        )
+    return MediationResult(
+        paths=pd.DataFrame(rows),
+        fit=fit,
+        random_cov=g,
+        n_persons=fit.n_groups,
+        n_obs=len(data),
+        n_dropped=n_dropped,
+        draws=draws,
+        seed=seed,
+        confidence=confidence,
+        messages=tuple(messages),
+        columns=dict(columns),
+    )
+
+
+def _path_row(
+    quantity: str, estimate: float, se: float, low: float, high: float, method: str = ""
+) -> dict[str, Any]:
+    return {
+        "quantity": quantity,
+        "estimate": estimate,
+        "se": se,
+        "ci_low": low,
+        "ci_high": high,
+        "ci_method": method or "monte-carlo",
+    }
+
+
+def _stack(data: pd.DataFrame, *, between: bool) -> pd.DataFrame:
+    """Two rows per occasion: the mediator row (z = m) and the outcome row (z = y)."""
+    n = len(data)
+    s_m = np.r_[np.ones(n), np.zeros(n)]
+    s_y = 1 - s_m
+    x_w = np.tile(data["x_within"].to_numpy(float), 2)
+    m_w = np.tile(data["m_within"].to_numpy(float), 2)
+    stacked = pd.DataFrame(
+        {
+            "person": np.tile(data["person"].to_numpy(), 2),
+            "equation": np.r_[np.full(n, "mediator"), np.full(n, "outcome")],
+            "z": np.r_[data["m"].to_numpy(float), data["y"].to_numpy(float)],
+            "s_m": s_m,
+            "s_y": s_y,
+            "a_path": s_m * x_w,
+            "b_path": s_y * m_w,
+            "c_path": s_y * x_w,
+        }
+    )
+    if between:
+        x_b = np.tile(data["x_between"].to_numpy(float), 2)
+        m_b = np.tile(data["m_between"].to_numpy(float), 2)
+        stacked["s_m_x_between"] = s_m * x_b
+        stacked["s_y_m_between"] = s_y * m_b
+        stacked["s_y_x_between"] = s_y * x_b
+    return stacked
+
+
+def _variance_parameter_covariance(
+    stacked: pd.DataFrame,
+    fit: LmmResult,
+    fixed: list[str],
+    random: list[str],
+    *,
+    information: Literal["observed", "expected"] = "observed",
+) -> pd.DataFrame:
+    """Inverse information of the variance parameters (G elements, residual variances).
+
+    Parameters psi: the elements G_jk (j <= k) of the random-effect covariance matrix, named
+    ``"j|k"``, then the residual variance of each equation, ``"residual|<level>"``. V is linear
+    in psi, with dV/dpsi_a = D_a. With W_i = V_i^-1, C = (sum X_i'W_i X_i)^-1 and P the REML
+    projection (W - W X C X' W; W itself for ML):
+
+        expected  I_ab = 1/2 tr(P D_a P D_b)
+        observed  J_ab = y'P D_a P D_b P y - 1/2 tr(P D_a P D_b)
+
+    (the Hessian of the restricted, or beta-profiled ML, log-likelihood; second derivatives of
+    V vanish). P y = W r with r the GLS residuals. The trace splits over persons as
+    sum_i tr(W_i D_a W_i D_b) - 2 tr(C T_ab) + tr(C S_a C S_b) with S_a = sum X_i'W_i D_a W_i X_i
+    and T_ab = sum X_i'W_i D_a W_i D_b W_i X_i (the last two terms only for REML).
+    """
+    g = _submatrix(fit.random_cov, random)
+    q = len(random)
+    pairs = [(j, k) for j in range(q) for k in range(j, q)]
+    levels = list(fit.residual_sd)
+    names = [f"{random[j]}|{random[k]}" for j, k in pairs] + [f"residual|{lv}" for lv in levels]
+    n_par = len(names)
+    p = len(fixed)
+    trace_ww = np.zeros((n_par, n_par))
+    xtwx = np.zeros((p, p))
+    s_sum = np.zeros((n_par, p, p))
+    t_sum = np.zeros((n_par * p, n_par * p))
+    uwu = np.zeros((n_par, n_par))
+    xwu = np.zeros((p, n_par))
+    level_codes = stacked["equation"].map({lv: i for i, lv in enumerate(levels)}).to_numpy()
+    residual_var = np.array([fit.residual_sd[lv] ** 2 for lv in levels])
+    x_all = stacked[fixed].to_numpy(float)
+    z_all = stacked[random].to_numpy(float)
+    beta = np.array([_fixed_lookup(fit)[t]["estimate"] for t in fixed])
+    resid_all = stacked["z"].to_numpy(float) - x_all @ beta
+    for index in stacked.groupby("person", sort=False).indices.values():
+        xi, zi, codes = x_all[index], z_all[index], level_codes[index]
+        n_i = len(index)
+        w = np.linalg.inv(zi @ g @ zi.T + np.diag(residual_var[codes]))
+        derivs = np.empty((n_par, n_i, n_i))
+        for a, (j, k) in enumerate(pairs):
+            outer = np.outer(zi[:, j], zi[:, k])
+            derivs[a] = outer if j == k else outer + outer.T
+        for s in range(len(levels)):
+            derivs[len(pairs) + s] = np.diag((codes == s).astype(float))
+        wd = np.matmul(w, derivs)  # W D_a
+        trace_ww += wd.reshape(n_par, -1) @ wd.transpose(0, 2, 1).reshape(n_par, -1).T
+        wr = w @ resid_all[index]
+        u = derivs @ wr  # (n_par, n_i): D_a W r
+        uwu += u @ w @ u.T
+        wx = w @ xi
+        xwu += wx.T @ u.T
+        xtwx += xi.T @ wx
+        if fit.reml:
+            left = np.matmul(wx.T[None, :, :], derivs)  # X'W D_a: (n_par, p, n_i)
+            s_sum += np.matmul(left, wx)
+            right = np.matmul(wd, wx)  # W D_b W X: (n_par, n_i, p)
+            t_sum += left.reshape(n_par * p, n_i) @ right.transpose(1, 0, 2).reshape(n_i, -1)
+    c = np.linalg.inv(xtwx)
+    quadratic = uwu - xwu.T @ c @ xwu  # y'P D_a P D_b P y, for REML and profiled ML alike
+    trace = trace_ww
+    if fit.reml:
+        t4 = t_sum.reshape(n_par, p, n_par, p)
+        trace = trace_ww - 2 * np.einsum("qp,apbq->ab", c, t4)
+        cs = np.einsum("pq,aqr->apr", c, s_sum)
+        trace += np.einsum("apq,bqp->ab", cs, cs)
+    info = 0.5 * trace if information == "expected" else quadratic - 0.5 * trace
+    info = (info + info.T) / 2
+    try:
+        cov = np.linalg.inv(info)
+    except np.linalg.LinAlgError:
+        cov = np.full_like(info, np.nan)
+    return pd.DataFrame(cov, index=names, columns=names)
+
+
+# --------------------------------------------------------------------------- shared steps
+
+
+def _prepare(
+    frame: pd.DataFrame, columns: Mapping[str, str], *, what: str
+) -> tuple[pd.DataFrame, int, list[str]]:
+    """Rename to internal names, check numbers, drop incomplete rows, check persons."""
+    require_columns(frame, list(columns.values()), what=what)
+    reverse = {v: k for k, v in columns.items()}
+    if len(reverse) < len(columns):
+        raise InvalidInputError(f"The {what} needs a different column for each role.")
+    numeric = [c for k, c in columns.items() if k != "person"]
+    data = require_numeric(frame, numeric)[list(columns.values())].rename(columns=reverse)
+    prepared = complete_rows(data, list(columns))
+    messages = [m for m in [prepared.message()] if m]
+    data = prepared.frame
+    if data.empty:
+        raise InvalidInputError(f"No complete rows for the {what}: every row misses a value.")
+    counts = data.groupby("person", sort=False).size()
+    singles = int((counts < 2).sum())
+    if singles == len(counts):
+        raise InvalidInputError(
+            f"Every person has a single complete observation, so the {what} cannot separate "
+            "within- from between-person effects.",
+            hint="A diary needs several occasions per person.",
+        )
+    if singles:
+        messages.append(
+            f"{singles} person(s) have a single complete observation: they inform the "
+            "between-person effects only."
+        )
+    constant = [
+        columns[k]
+        for k in columns
+        if k != "person" and float(np.ptp(data[k].to_numpy(float))) == 0.0
+    ]
+    if constant:
+        raise InvalidInputError(
+            f"The {what} needs variation, but these columns have one value in every row: "
+            + ", ".join(constant)
+            + ".",
+            problems=[Problem("no variation", column=c) for c in constant],
+        )
+    return data, prepared.n_dropped, messages
+
+
+def _fit(
+    formula: str, data: pd.DataFrame, *, reml: bool, residual_groups: str | None = None
+) -> LmmResult:
+    fit = fit_lmm(formula, data, reml=reml, residual_groups=residual_groups)
+    if not fit.converged:
+        raise InvalidInputError(
+            "The mixed model did not converge, so its estimates cannot be trusted.",
+            hint="Simplify the random effects (e.g. random='intercept' or "
+            "random_c_prime=False), or check the data for outliers and near-constant columns.",
+            problems=[Problem(m) for m in fit.messages],
+        )
+    return fit
+
+
+def _with_ci(fixed: pd.DataFrame, confidence: float) -> pd.DataFrame:
+    out = fixed.copy()
+    crit = stats.t.ppf(0.5 + confidence / 2, out["df"].to_numpy(float))
+    out["ci_low"] = out["estimate"] - crit * out["se"]
+    out["ci_high"] = out["estimate"] + crit * out["se"]
+    return out[["term", *_STAT_KEYS]].reset_index(drop=True)
+
+
+def _contrast(fit: LmmResult, first: str, second: str, confidence: float) -> dict[str, float]:
+    """first - second, its SE from the fixed-effect covariance, t on the smaller df."""
+    vc = _submatrix(fit.vcov, [first, second])
+    fixed = _fixed_lookup(fit)
+    estimate = fixed[first]["estimate"] - fixed[second]["estimate"]
+    variance = float(vc[0, 0] + vc[1, 1] - 2 * vc[0, 1])
+    se = float(np.sqrt(variance))
+    df = min(fixed[first]["df"], fixed[second]["df"])
+    t = estimate / se
+    crit = stats.t.ppf(0.5 + confidence / 2, df)
+    return {
+        "estimate": estimate,
+        "se": se,
+        "df": df,
+        "t": t,
+        "p_val": float(2 * stats.t.sf(abs(t), df)),
+        "ci_low": estimate - crit * se,
+        "ci_high": estimate + crit * se,
+    }
+
+
+def _fixed_lookup(fit: LmmResult) -> dict[str, dict[str, float]]:
+    """term -> {estimate, se, df} as plain floats."""
+    table = fit.fixed
+    return {
+        str(term): {"estimate": float(e), "se": float(s), "df": float(d)}
+        for term, e, s, d in zip(
+            table["term"], table["estimate"], table["se"], table["df"], strict=True
+        )
+    }
+
+
+def _submatrix(frame: pd.DataFrame, names: list[str]) -> _Array:
+    """The rows and columns ``names`` of a labelled square matrix, as a float array."""
+    labels = [str(c) for c in frame.columns]
+    index = [labels.index(n) for n in names]
+    return np.asarray(frame.to_numpy(float)[np.ix_(index, index)])
+
+
+def _check_confidence(confidence: float) -> None:
+    if not 0 < confidence < 1:
+        raise InvalidInputError(f"confidence must lie between 0 and 1, not {confidence!r}.")
+
+
+def _num(value: Any) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return number if np.isfinite(number) else None

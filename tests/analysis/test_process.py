@@ -1,0 +1,167 @@
+"""The intimacy process model and 1-1-1 mediation, against lme4 and nlme (reference_process/).
+
+process.R simulates a diary of 150 persons (11-14 occasions, two outcomes missing), fits the
+intimacy model with lme4::lmer and the stacked mediation model with nlme::lme (varIdent
+residuals per equation), and takes the SE of sigma_ab from nlme's apVar by the delta method.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from attunement.analysis.process import mediation_111, process_model
+from attunement.datafile import read_table
+from attunement.errors import InvalidInputError
+
+REF = Path(__file__).parent / "reference_process"
+
+
+@pytest.fixture(scope="module")
+def diary() -> pd.DataFrame:
+    return read_table(REF / "process_data.csv")
+
+
+@pytest.fixture(scope="module")
+def mediation(diary: pd.DataFrame) -> object:
+    return mediation_111(diary, draws=200_000, seed=11)
+
+
+def _r_values(name: str) -> dict[str, float]:
+    table = pd.read_csv(REF / name)
+    return dict(zip(table.iloc[:, 0], table.iloc[:, 1], strict=True))
+
+
+def test_intimacy_model_matches_lme4(diary: pd.DataFrame) -> None:
+    fit = process_model(diary)
+    ref = pd.read_csv(REF / "process_slopes_fixed_r.csv").set_index("term")
+    got = fit.effects.set_index("term")
+    assert list(got.index) == list(ref.index)
+    # lme4's and our optimiser stop at the same REML optimum (criterion equal to 1e-10)
+    np.testing.assert_allclose(got["estimate"], ref["estimate"], rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(got["se"], ref["se"], rtol=1e-5)
+    criteria = _r_values("process_criteria_r.csv")
+    assert fit.fit.reml_criterion == pytest.approx(criteria["reml_slopes"], abs=1e-6)
+    contrast = fit.emotional_vs_factual
+    assert contrast is not None
+    assert contrast["se"] == pytest.approx(criteria["contrast_se_slopes"], rel=1e-5)
+    assert contrast["estimate"] == pytest.approx(
+        ref.loc["emotional_within", "estimate"] - ref.loc["factual_within", "estimate"], rel=1e-5
+    )
+    assert contrast["ci_low"] < contrast["estimate"] < contrast["ci_high"]
+    assert fit.n_dropped == 2
+    assert fit.n_persons == 150
+    assert any("2 of 1872 rows" in m for m in fit.messages)
+    varcor = pd.read_csv(REF / "process_slopes_varcor_r.csv")
+    sd_intercept = varcor[(varcor["var1"] == "(Intercept)") & varcor["var2"].isna()]["sdcor"]
+    random = fit.to_dict()["random"]["person"]["sd"]
+    assert random["(Intercept)"] == pytest.approx(float(sd_intercept.iloc[0]), rel=1e-4)
+
+
+def test_random_intercept_variant_and_missing_predictor(diary: pd.DataFrame) -> None:
+    fit = process_model(diary, random="intercept")
+    ref = pd.read_csv(REF / "process_intercept_fixed_r.csv")
+    np.testing.assert_allclose(fit.effects["estimate"], ref["estimate"], rtol=1e-6)
+    np.testing.assert_allclose(fit.effects["se"], ref["se"], rtol=1e-6)
+    criteria = _r_values("process_criteria_r.csv")
+    assert fit.fit.reml_criterion == pytest.approx(criteria["reml_intercept"], abs=1e-6)
+    no_factual = process_model(diary, factual=None, random="intercept")
+    assert "factual_within" not in set(no_factual.effects["term"])
+    assert no_factual.emotional_vs_factual is None
+
+
+def test_mediation_matches_nlme(mediation: object) -> None:
+    from attunement.analysis.process import MediationResult
+
+    assert isinstance(mediation, MediationResult)
+    paths = mediation.paths.set_index("quantity")
+    fixed = pd.read_csv(REF / "mediation_fixed_r.csv").set_index("term")
+    varcomp = _r_values("mediation_varcomp_r.csv")
+    # Within-person paths: equal to nlme to 1e-5 (both reach log-likelihood -4723.6127105).
+    for quantity, term in (("a", "a_path"), ("b", "b_path"), ("c_prime", "c_path")):
+        assert paths.loc[quantity, "estimate"] == pytest.approx(
+            fixed.loc[term, "estimate"], rel=1e-5
+        )
+        assert paths.loc[quantity, "se"] == pytest.approx(fixed.loc[term, "se"], rel=1e-4)
+    assert mediation.fit.loglik == pytest.approx(varcomp["loglik"], abs=1e-6)
+    # The between-person terms sit on a flat ridge of the likelihood (cov(d_M, d_Y) trades off
+    # against them): equal log-likelihoods to 1e-8, estimates to ~2e-3 relative.
+    got_fixed = mediation.fit.fixed.set_index("term")
+    np.testing.assert_allclose(
+        got_fixed.loc[fixed.index, "estimate"], fixed["estimate"], rtol=5e-3, atol=5e-4
+    )
+    g_ref = pd.read_csv(REF / "mediation_G_r.csv", index_col=0)
+    np.testing.assert_allclose(
+        mediation.random_cov.loc[g_ref.index, g_ref.columns], g_ref, rtol=5e-3, atol=2e-4
+    )
+    assert paths.loc["sigma_ab", "estimate"] == pytest.approx(varcomp["sigma_ab"], rel=1e-4)
+    assert mediation.fit.residual_sd["mediator"] == pytest.approx(
+        varcomp["sigma_mediator"], rel=1e-5
+    )
+    assert mediation.fit.residual_sd["outcome"] == pytest.approx(varcomp["sigma_outcome"], rel=1e-5)
+    # SE of sigma_ab: our analytic observed information vs nlme's finite-difference Hessian
+    # (relative step 1e-3) transformed by the delta method: equal to the Hessian's accuracy.
+    assert paths.loc["sigma_ab", "se"] == pytest.approx(varcomp["se_sigma_ab"], rel=1e-3)
+
+
+def test_mediation_indirect_effect_and_monte_carlo_interval(mediation: object) -> None:
+    from attunement.analysis.process import MediationResult
+
+    assert isinstance(mediation, MediationResult)
+    paths = mediation.paths.set_index("quantity")
+    a, b, c = (paths.loc[k, "estimate"] for k in ("a", "b", "c_prime"))
+    sigma_ab = paths.loc["sigma_ab", "estimate"]
+    assert paths.loc["indirect", "estimate"] == pytest.approx(a * b + sigma_ab)
+    assert paths.loc["total", "estimate"] == pytest.approx(a * b + sigma_ab + c)
+    assert paths.loc["proportion_mediated", "estimate"] == pytest.approx(
+        (a * b + sigma_ab) / (a * b + sigma_ab + c)
+    )
+    mc = pd.read_csv(REF / "mediation_mc_r.csv").set_index("quantity")
+    # Both intervals use 200,000 draws; the Monte Carlo SE of a 2.5 % quantile is ~2e-4 here.
+    for quantity in ("indirect", "total"):
+        assert paths.loc[quantity, "ci_low"] == pytest.approx(
+            mc.loc[quantity, "ci_low"], abs=1.5e-3
+        )
+        assert paths.loc[quantity, "ci_high"] == pytest.approx(
+            mc.loc[quantity, "ci_high"], abs=1.5e-3
+        )
+        assert paths.loc[quantity, "se"] == pytest.approx(mc.loc[quantity, "sd"], rel=0.02)
+    out = json.loads(json.dumps(mediation.to_dict()))
+    for key in ("a", "b", "c_prime", "indirect", "sigma_ab", "total", "proportion_mediated"):
+        assert {"estimate", "se", "ci_low", "ci_high"} <= set(out[key])
+    assert out["proportion_mediated"]["se"] is None
+    assert out["seed"] == 11
+
+
+def test_mediation_interval_is_reproducible_with_a_seed(diary: pd.DataFrame) -> None:
+    small = diary[diary["person"].isin(sorted(set(diary["person"]))[:60])]
+    one = mediation_111(small, seed=3, random_c_prime=False, draws=5000)
+    two = mediation_111(small, seed=3, random_c_prime=False, draws=5000)
+    other = mediation_111(small, seed=4, random_c_prime=False, draws=5000)
+    pd.testing.assert_frame_equal(one.paths, two.paths)
+    assert not one.paths.equals(other.paths)
+    assert "c_path" not in one.fit.random_cov.columns
+
+
+def test_bad_diaries_are_explained(diary: pd.DataFrame) -> None:
+    text = diary.copy().astype({"intimacy": object})
+    text.loc[text.index[4], "intimacy"] = "very"
+    with pytest.raises(InvalidInputError, match="not numbers") as info:
+        process_model(text)
+    assert info.value.problems[0].line == 6
+    with pytest.raises(InvalidInputError, match="do not have: closeness"):
+        process_model(diary, intimacy="closeness")
+    singles = diary.drop_duplicates("person")
+    with pytest.raises(InvalidInputError, match="single complete observation"):
+        process_model(singles)
+    flat = diary.assign(factual_disclosure=3.0)
+    with pytest.raises(InvalidInputError, match="one value in every row"):
+        process_model(flat)
+    with pytest.raises(InvalidInputError, match="three different columns"):
+        mediation_111(diary, m="intimacy")
+    with pytest.raises(InvalidInputError, match="at least one disclosure"):
+        process_model(diary, emotional=None, factual=None, partner=None)
