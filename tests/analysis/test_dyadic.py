@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attunement.analysis.dyadic import apim, dyad_asymmetry, partner_values
+from attunement.analysis.dyadic import apim, apim_diary, dyad_asymmetry, partner_values
 from attunement.datafile import read_table
 from attunement.errors import InvalidInputError
 
@@ -83,7 +83,9 @@ def test_apim_result_serialises(data: pd.DataFrame) -> None:
     assert set(out["effects"]) == {"carer", "patient"}
     assert set(out["effects"]["carer"]) == {"intercept", "actor", "partner"}
     assert out["effects"]["carer"]["actor"]["estimate"] == pytest.approx(0.526591882801249)
-    assert out["k"]["patient"]["pattern"] == "couple"
+    patterns = {(k["role"], k["level"]): k["pattern"] for k in out["k"]}
+    assert patterns[("patient", "overall")] == "couple"
+    assert out["diary"] is False
 
 
 def test_asymmetry_matches_r(data: pd.DataFrame) -> None:
@@ -147,3 +149,58 @@ def test_bad_dyadic_input_is_explained(data: pd.DataFrame) -> None:
         apim(pd.concat([data, data.iloc[:1]]))
     with pytest.raises(InvalidInputError, match="at least 3 dyads"):
         apim(data.iloc[:4])
+
+
+DIARY_TERMS = {
+    "member_1": ("carer", "intercept"),
+    "member_2": ("patient", "intercept"),
+    **{
+        f"member_{m}_{p}": (role, p)
+        for m, role in ((1, "carer"), (2, "patient"))
+        for p in ("actor_within", "partner_within", "actor_between", "partner_between")
+    },
+    "(Intercept)": ("all", "intercept"),
+    **{
+        p: ("all", p)
+        for p in ("actor_within", "partner_within", "actor_between", "partner_between")
+    },
+}
+
+
+@pytest.mark.parametrize("distinguishable", [True, False])
+def test_diary_apim_matches_nlme_and_lme4(distinguishable: bool) -> None:
+    diary = read_table(REF / "apim_diary_data.csv")
+    ref = pd.read_csv(REF / "apim_diary_fixed_r.csv")
+    kind = "distinguishable" if distinguishable else "indistinguishable"
+    ref = ref[ref["model"] == kind]
+    varcomp = pd.read_csv(REF / "apim_diary_varcomp_r.csv").set_index("name")["value"]
+    fit = apim_diary(diary, occasion="day", role="role" if distinguishable else None)
+    effects = fit.effects.set_index(["role", "effect"])
+    for row in ref.itertuples():
+        got = effects.loc[DIARY_TERMS[str(row.term)]]
+        assert got["estimate"] == pytest.approx(row.estimate, rel=1e-5, abs=1e-7)
+        assert got["se"] == pytest.approx(row.se, rel=1e-5)
+    assert fit.fit is not None
+    assert fit.fit.n_obs == varcomp["n_rows"]
+    assert fit.n_dropped == 4  # two missing y, one missing x and that row's partner
+    if distinguishable:
+        assert fit.loglik == pytest.approx(varcomp["loglik_dist"], abs=1e-6)
+        assert fit.residual_sd["carer"] == pytest.approx(varcomp["sigma_carer"], rel=1e-5)
+        assert fit.residual_sd["patient"] == pytest.approx(varcomp["sigma_patient"], rel=1e-5)
+        cov = fit.fit.random_cov.to_numpy()
+        assert cov[0, 1] == pytest.approx(varcomp["cov_12"], rel=1e-4)
+    else:
+        assert fit.fit.reml_criterion == pytest.approx(varcomp["reml_ind"], abs=1e-6)
+        assert fit.residual_sd["all"] == pytest.approx(varcomp["sigma_ind"], rel=1e-5)
+    levels = set(fit.k["level"])
+    assert levels == {"within", "between"}
+    assert np.isnan(fit.residual_cor)
+    assert fit.to_dict()["diary"] is True
+
+
+def test_diary_apim_bad_input() -> None:
+    diary = read_table(REF / "apim_diary_data.csv")
+    with pytest.raises(InvalidInputError, match="more than one row for one occasion"):
+        apim_diary(pd.concat([diary, diary.iloc[:1]]), occasion="day")
+    with pytest.raises(InvalidInputError, match="do not have: occasion"):
+        apim_diary(diary)

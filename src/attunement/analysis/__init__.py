@@ -13,7 +13,13 @@ correlations of emotional intimacy with outcome scales (:func:`outcome_correlati
 from __future__ import annotations
 
 from attunement.analysis.centring import person_mean_centre
-from attunement.analysis.dyadic import ApimResult, apim, dyad_asymmetry, partner_values
+from attunement.analysis.dyadic import (
+    ApimResult,
+    apim,
+    apim_diary,
+    dyad_asymmetry,
+    partner_values,
+)
 from attunement.analysis.formula import Formula, parse_formula
 from attunement.analysis.mixed import (
     LmmResult,
@@ -38,6 +44,7 @@ __all__ = [
     "MediationResult",
     "ProcessResult",
     "apim",
+    "apim_diary",
     "benjamini_hochberg",
     "dyad_asymmetry",
     "fit_lmm",

@@ -56,11 +56,14 @@ import pandas as pd
 from scipy import optimize, stats
 
 from attunement.analysis._input import complete_rows, require_columns, require_numeric
+from attunement.analysis.centring import person_mean_centre
+from attunement.analysis.mixed import LmmResult, fit_lmm
 from attunement.errors import InvalidInputError, Problem
 
 __all__ = [
     "ApimResult",
     "apim",
+    "apim_diary",
     "dyad_asymmetry",
     "partner_values",
 ]
@@ -76,9 +79,12 @@ class ApimResult:
     ``effects``: one row per role (``"all"`` for indistinguishable dyads) and effect
     (``intercept``, ``actor``, ``partner``, plus ``actor_within``... for diary models) with
     ``estimate``, ``se``, ``df``, ``t``, ``p_val``, ``ci_low``, ``ci_high``.
-    ``k``: per role the ratio p / a with its Monte Carlo ``ci_low``/``ci_high`` and ``pattern``
-    (the patterns whose k value, 1, 0 or -1, lies inside the CI).
-    ``residual_sd`` per role, ``residual_cor`` the correlation of the partners' residuals.
+    ``k``: per role and ``level`` (``overall``; ``within`` and ``between`` for diaries) the ratio
+    p / a with its Monte Carlo ``ci_low``/``ci_high`` and ``pattern`` (the patterns whose k
+    value, 1, 0 or -1, lies inside the CI).
+    ``residual_sd`` per role, ``residual_cor`` the correlation of the partners' residuals (NaN
+    for diary models, which model partner similarity by correlated random intercepts instead).
+    ``fit``: the mixed model of a diary APIM (``None`` for cross-sectional data).
     """
 
     distinguishable: bool
@@ -95,6 +101,7 @@ class ApimResult:
     converged: bool
     messages: tuple[str, ...]
     vcov: pd.DataFrame
+    fit: LmmResult | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: effects by role, k, residuals, counts and messages."""
@@ -109,15 +116,17 @@ class ApimResult:
             "distinguishable": self.distinguishable,
             "roles": list(self.roles),
             "effects": effects,
-            "k": {
-                str(row.role): {
+            "k": [
+                {
+                    "role": str(row.role),
+                    "level": str(row.level),
                     "estimate": _num(row.estimate),
                     "ci_low": _num(row.ci_low),
                     "ci_high": _num(row.ci_high),
                     "pattern": str(row.pattern),
                 }
                 for row in self.k.itertuples()
-            },
+            ],
             "residual_sd": {k: _num(v) for k, v in self.residual_sd.items()},
             "residual_cor": _num(self.residual_cor),
             "loglik": _num(self.loglik),
@@ -126,6 +135,8 @@ class ApimResult:
             "n_persons": self.n_persons,
             "n_dropped": self.n_dropped,
             "converged": self.converged,
+            "diary": self.fit is not None,
+            "random": None if self.fit is None else self.fit.to_dict()["random"],
             "messages": list(self.messages),
         }
 
@@ -195,7 +206,16 @@ def apim(
     )
     messages.extend(fit.messages)
     effects = _effects_table(fit, names, confidence)
-    k = _k_table(fit, roles if role else ("all",), confidence, draws, seed, messages, names)
+    k = _k_table(
+        fit.beta,
+        fit.vcov,
+        names,
+        roles if role else ("all",),
+        confidence=confidence,
+        draws=draws,
+        seed=seed,
+        messages=messages,
+    )
     residual_sd = (
         {r: float(s) for r, s in zip(roles, fit.sigma, strict=True)}
         if role
@@ -216,6 +236,178 @@ def apim(
         converged=fit.converged,
         messages=tuple(messages),
         vcov=pd.DataFrame(fit.vcov, index=names, columns=names),
+    )
+
+
+def apim_diary(
+    frame: pd.DataFrame,
+    *,
+    dyad: str = "dyad",
+    person: str = "person",
+    occasion: str = "occasion",
+    x: str = "x",
+    y: str = "y",
+    role: str | None = None,
+    reml: bool = True,
+    confidence: float = 0.95,
+    draws: int = 20_000,
+    seed: int | None = 0,
+) -> ApimResult:
+    """Fit a diary APIM: actor and partner effects split into within- and between-person parts.
+
+    ``frame`` is long: one row per person and occasion; partners are matched by dyad and
+    ``occasion``. Each person's x is person-mean centred (see
+    :func:`~attunement.analysis.centring.person_mean_centre`); the partner's within part is the
+    partner's deviation from *their* mean on the same occasion, the partner's between part their
+    centred mean. The mixed model (Laurenceau & Bolger, 2005; Kenny, Kashy & Cook, 2006, ch. 13)
+    for distinguishable dyads is
+
+        y ~ 0 + role_1 + role_2 + role_r:(actor_within + partner_within + actor_between
+            + partner_between) + (0 + role_1 + role_2 | dyad),
+
+    with a residual variance per role (nlme's ``varIdent``): each role its own intercept,
+    effects and residual variance, and correlated random intercepts of the two partners.
+    Indistinguishable dyads share one set of effects and one residual variance; the two
+    members' random intercepts (member 1 = the id that sorts first) stay correlated with free
+    variances, an approximation of Kenny's equal-variance model that lme4-type engines cannot
+    constrain. The partners' same-day residuals are not correlated in this model (a
+    simplification many diary APIMs make).
+    """
+    _check_options(confidence, draws)
+    id_columns = [dyad, person, occasion] + ([role] if role else [])
+    require_columns(frame, [*id_columns, x, y], what="diary APIM")
+    data = require_numeric(frame, [x, y])
+    _check_ids(data, id_columns)
+    if data.duplicated([dyad, person, occasion]).any():
+        raise InvalidInputError(
+            "Some persons have more than one row for one occasion.",
+            hint="Give one row per person and occasion (or number the occasions uniquely).",
+            problems=_duplicate_problems(data, [dyad, person, occasion]),
+        )
+    centred = person_mean_centre(data, person, [x])
+    centred = centred.rename(
+        columns={f"{x}_within": "actor_within", f"{x}_between": "actor_between"}
+    )
+    with_partner = partner_values(
+        centred,
+        dyad=dyad,
+        person=person,
+        columns=["actor_within", "actor_between"],
+        occasion=occasion,
+    ).rename(
+        columns={
+            "actor_within_partner": "partner_within",
+            "actor_between_partner": "partner_between",
+        }
+    )
+    roles = _roles(with_partner, dyad, person, role)
+    predictors = ["actor_within", "partner_within", "actor_between", "partner_between"]
+    prepared = complete_rows(with_partner, [*predictors, y])
+    used = prepared.frame.copy()
+    messages: list[str] = []
+    n_dropped = len(frame) - len(used)
+    if n_dropped:
+        messages.append(
+            f"{n_dropped} of {len(frame)} rows were left out: a missing x or y, or no partner "
+            "row with x on the same occasion (listwise deletion)."
+        )
+    if used[dyad].nunique() < 3:
+        raise InvalidInputError(
+            f"A diary APIM needs at least 3 dyads with data; found {used[dyad].nunique()}."
+        )
+    if role is None:
+        first = used.groupby(dyad)[person].transform(lambda p: p.astype(str).min())
+        codes = np.where(used[person].astype(str) == first, 0, 1)
+    else:
+        codes = used[role].astype(str).map({r: i for i, r in enumerate(roles)}).to_numpy()
+    model = pd.DataFrame(
+        {
+            "dyad": used[dyad].astype(str).to_numpy(),
+            "y": used[y].to_numpy(float),
+            "member_1": (codes == 0).astype(float),
+            "member_2": (codes == 1).astype(float),
+            "role": np.where(codes == 0, "member_1", "member_2"),
+        }
+    )
+    if role is None:
+        for p in predictors:
+            model[p] = used[p].to_numpy(float)
+        fixed = predictors
+        names = [f"all:{e}" for e in ["intercept", *predictors]]
+        formula = f"y ~ {' + '.join(fixed)} + (0 + member_1 + member_2 | dyad)"
+        residual_groups = None
+    else:
+        fixed = ["member_1", "member_2"]
+        for member in ("member_1", "member_2"):
+            for p in predictors:
+                model[f"{member}_{p}"] = model[member] * used[p].to_numpy(float)
+                fixed.append(f"{member}_{p}")
+        names = [f"{roles[0]}:intercept", f"{roles[1]}:intercept"] + [
+            f"{roles[m]}:{p}" for m in (0, 1) for p in predictors
+        ]
+        formula = f"y ~ 0 + {' + '.join(fixed)} + (0 + member_1 + member_2 | dyad)"
+        residual_groups = "role"
+    fit = fit_lmm(formula, model, reml=reml, residual_groups=residual_groups)
+    messages.extend(fit.messages)
+    if not fit.converged:
+        raise InvalidInputError(
+            "The diary APIM did not converge, so its estimates cannot be trusted.",
+            hint="Check for dyads with very few days or near-constant x; rescale x.",
+            problems=[Problem(m) for m in fit.messages],
+        )
+    table = fit.fixed.copy()
+    table["name"] = names
+    split = table["name"].str.rsplit(":", n=1, expand=True)
+    crit = stats.t.ppf(0.5 + confidence / 2, table["df"].to_numpy(float))
+    effects = pd.DataFrame(
+        {
+            "role": split[0],
+            "effect": split[1],
+            "estimate": table["estimate"],
+            "se": table["se"],
+            "df": table["df"],
+            "t": table["t"],
+            "p_val": table["p_val"],
+            "ci_low": table["estimate"] - crit * table["se"],
+            "ci_high": table["estimate"] + crit * table["se"],
+        }
+    )
+    order = {e: i for i, e in enumerate(["intercept", *predictors])}
+    effects = effects.sort_values(
+        ["role", "effect"], key=lambda c: c.map(order) if c.name == "effect" else c
+    ).reset_index(drop=True)
+    vcov = fit.vcov.to_numpy(float)
+    k = _k_table(
+        table["estimate"].to_numpy(float),
+        vcov,
+        names,
+        roles if role else ("all",),
+        confidence=confidence,
+        draws=draws,
+        seed=seed,
+        messages=messages,
+        levels=("within", "between"),
+    )
+    if role:
+        residual_sd = {roles[0]: fit.residual_sd["member_1"], roles[1]: fit.residual_sd["member_2"]}
+    else:
+        residual_sd = {"all": float(fit.sigma)}
+    return ApimResult(
+        distinguishable=role is not None,
+        roles=tuple(roles) if role else ("all",),
+        effects=effects,
+        k=k,
+        residual_sd=residual_sd,
+        residual_cor=float("nan"),
+        loglik=float(fit.loglik),
+        reml=reml,
+        n_dyads=int(used[dyad].nunique()),
+        n_persons=int(used.groupby([dyad, person]).ngroups),
+        n_dropped=n_dropped,
+        converged=fit.converged,
+        messages=tuple(messages),
+        vcov=pd.DataFrame(vcov, index=names, columns=names),
+        fit=fit,
     )
 
 
@@ -513,24 +705,30 @@ def _effects_table(fit: _DyadFit, names: list[str], confidence: float) -> pd.Dat
 
 
 def _k_table(
-    fit: _DyadFit,
+    beta: _Array,
+    vcov: _Array,
+    names: list[str],
     roles: Sequence[str],
+    *,
     confidence: float,
     draws: int,
     seed: int | None,
     messages: list[str],
-    names: list[str],
-    actor: str = "actor",
-    partner: str = "partner",
+    levels: Sequence[str] = ("overall",),
 ) -> pd.DataFrame:
-    """k = partner / actor per role, with a Monte Carlo interval (seeded)."""
+    """k = partner / actor per role (and level), with a Monte Carlo interval (seeded).
+
+    For level ``"overall"`` the effects are named ``actor``/``partner``; otherwise
+    ``actor_<level>``/``partner_<level>``.
+    """
     rng = np.random.default_rng(seed)
     rows = []
-    for role in roles:
-        ia = names.index(f"{role}:{actor}")
-        ip = names.index(f"{role}:{partner}")
-        mean = fit.beta[[ia, ip]]
-        cov = fit.vcov[np.ix_([ia, ip], [ia, ip])]
+    for role, level in ((r, lv) for r in roles for lv in levels):
+        suffix = "" if level == "overall" else f"_{level}"
+        ia = names.index(f"{role}:actor{suffix}")
+        ip = names.index(f"{role}:partner{suffix}")
+        mean = beta[[ia, ip]]
+        cov = vcov[np.ix_([ia, ip], [ia, ip])]
         sample = rng.multivariate_normal(mean, cov, size=draws, method="cholesky")
         with np.errstate(divide="ignore", invalid="ignore"):
             ratios = sample[:, 1] / sample[:, 0]
@@ -540,14 +738,16 @@ def _k_table(
         inside = [name for name, value in _PATTERNS.items() if low <= value <= high]
         se_a = float(np.sqrt(cov[0, 0]))
         if abs(mean[0]) < stats.norm.ppf(0.5 + confidence / 2) * se_a:
+            whose = "" if role == "all" else f" of {role}"
+            which = "" if level == "overall" else f" ({level} persons)"
             messages.append(
-                f"The actor effect{'' if role == 'all' else f' of {role}'} does not clearly "
-                "differ from zero, so k = partner / actor is unstable; read its interval with "
-                "care."
+                f"The actor effect{whose}{which} does not clearly differ from zero, so "
+                "k = partner / actor is unstable; read its interval with care."
             )
         rows.append(
             {
                 "role": role,
+                "level": level,
                 "estimate": estimate,
                 "ci_low": float(low),
                 "ci_high": float(high),
