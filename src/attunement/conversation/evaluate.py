@@ -139,8 +139,8 @@ def _misses(path: str | Path | None) -> list[str]:
         truth, guess = _binary(labelled, signal), _binary(predicted, signal)
         for index in labelled.index[truth != guess]:
             kind = "missed" if truth[index] else "false alarm"
-            lines.append(f"{signal:25} {kind:11} #{labelled.at[index, 'id']}: "
-                         f"{labelled.at[index, 'text']}")  # fmt: skip
+            row_id, text = str(labelled.at[index, "id"]), str(labelled.at[index, "text"])
+            lines.append(f"{signal:25} {kind:11} #{row_id}: {text}")
     return lines
 
 
