@@ -55,6 +55,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
+from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from attunement.analysis.formula import Design, build_design, parse_formula
 from attunement.errors import InvalidInputError, Problem
@@ -197,6 +198,45 @@ def _backward_stack(low: _Array, b: _Array) -> _Array:
     return out
 
 
+def _left(mat: _Array, stack: _Array) -> _Array:
+    """mat @ stack_g for every g: mat (m, r) small, stack (r, c, G) -> (m, c, G)."""
+    out = np.zeros((mat.shape[0], *stack.shape[1:]))
+    for i in range(mat.shape[0]):
+        for k in range(mat.shape[1]):
+            coef = float(mat[i, k])
+            if coef != 0.0:
+                out[i] += coef * stack[k]
+    return out
+
+
+def _right(stack: _Array, mat: _Array) -> _Array:
+    """stack_g @ mat for every g: stack (a, r, G), mat (r, m) small -> (a, m, G)."""
+    out = np.zeros((stack.shape[0], mat.shape[1], stack.shape[2]))
+    for j in range(mat.shape[1]):
+        for k in range(mat.shape[0]):
+            coef = float(mat[k, j])
+            if coef != 0.0:
+                out[:, j] += coef * stack[:, k]
+    return out
+
+
+def _gram(stack: _Array) -> _Array:
+    """sum over g of stack_g' stack_g: stack (r, m, G) -> (m, m)."""
+    total = np.zeros((stack.shape[1], stack.shape[1]))
+    for k in range(stack.shape[0]):
+        block = np.ascontiguousarray(stack[k])
+        total += block @ block.T
+    return total
+
+
+def _cross(stack: _Array, vectors: _Array) -> _Array:
+    """sum over g of stack_g' v_g: stack (r, m, G), vectors (r, G) -> (m,)."""
+    total = np.zeros(stack.shape[1])
+    for k in range(stack.shape[0]):
+        total += stack[k] @ vectors[k]
+    return total
+
+
 def _theta_index(q: int) -> tuple[_Array, _Array]:
     """Row and column of each theta in lme4's (column-major lower triangle) order."""
     rows = [i for j in range(q) for i in range(j, q)]
@@ -282,20 +322,12 @@ class _Model:
         With ``sigma`` the gradient is that of the deviance with sigma held fixed (not profiled).
         """
         ztz, ztx, zty, xtx, xty, yty = self.weighted(log_delta)
-        q, p = self.q, self.p
+        p = self.p
         lam = self.lam(theta)
-        lt_ztz = np.tensordot(lam.T, ztz, axes=(1, 0))  # Lambda' Z'Z  (q, q, G)
-        a = np.moveaxis(np.tensordot(lt_ztz, lam, axes=(1, 0)), 2, 1)  # Lambda' Z'Z Lambda
-        for k in range(q):
-            a[k, k] += 1.0
-        low = _chol_stack(a)
-        logdet = 2.0 * float(sum(np.log(low[k, k]).sum() for k in range(q)))
-        rzx = _forward_stack(low, np.tensordot(lam.T, ztx, axes=(1, 0)))  # (q, p, G)
-        cu = _forward_stack(low, np.tensordot(lam.T, zty, axes=(1, 0))[:, None, :])[:, 0, :]
-        n_groups = ztz.shape[-1]
-        rzx_flat = rzx.transpose(1, 0, 2).reshape(p, q * n_groups)
-        xtx_c = xtx - rzx_flat @ rzx_flat.T
-        xty_c = xty - rzx_flat @ cu.reshape(q * n_groups)
+        low, lt_ztz, rzx, cu = self._factor(lam, ztz, ztx, zty)
+        logdet = 2.0 * float(sum(np.log(low[k, k]).sum() for k in range(self.q)))
+        xtx_c = xtx - _gram(rzx)
+        xty_c = xty - _cross(rzx, cu)
         try:
             rx = np.linalg.cholesky(xtx_c).T
         except np.linalg.LinAlgError:
@@ -311,12 +343,24 @@ class _Model:
         crit += self.jacobian_term(log_delta)
         result = _Evaluation(crit, beta, r2, rx, logdet)
         if gradient:
-            dof = self.n - p if self.reml else self.n
             uu_scale = dof / r2 if sigma is None else 1.0 / sigma**2
             result.gradient = self._gradient(
                 lam, low, lt_ztz, ztz, ztx, zty, rzx, cu, result, uu_scale
             )
         return result
+
+    def _factor(
+        self, lam: _Array, ztz: _Array, ztx: _Array, zty: _Array
+    ) -> tuple[_Array, _Array, _Array, _Array]:
+        """L_i, Lambda'Z_i'Z_i, C_i = L_i^-1 Lambda'Z_i'X_i and c_i = L_i^-1 Lambda'Z_i'y_i."""
+        lt_ztz = _left(lam.T, ztz)  # Lambda' Z'Z  (q, q, G)
+        a = _right(lt_ztz, lam)  # Lambda' Z'Z Lambda
+        for k in range(self.q):
+            a[k, k] += 1.0
+        low = _chol_stack(a)
+        rzx = _forward_stack(low, _left(lam.T, ztx))  # (q, p, G)
+        cu = _forward_stack(low, _left(lam.T, zty[:, None, :]))[:, 0, :]  # (q, G)
+        return low, lt_ztz, rzx, cu
 
     def _gradient(
         self,
@@ -331,23 +375,19 @@ class _Model:
         ev: _Evaluation,
         uu_scale: float,
     ) -> _Array:
-        q, p = self.q, self.p
-        n_groups = ztz.shape[-1]
+        q = self.q
         kz = _forward_stack(low, lt_ztz)  # L^-1 Lambda' Z'Z  (q, q, G)
-        kz_flat = kz.transpose(1, 0, 2).reshape(q, q * n_groups)
-        sum_m = ztz.sum(axis=-1) - kz_flat @ kz_flat.T
-        proj = ztx.copy()  # P = Z'V^-1 X
+        sum_m = ztz.sum(axis=-1) - _gram(kz)
+        proj = ztx.copy()  # P = Z'V^-1 X   (q, p, G)
         zvy = zty.copy()
         for k in range(q):
             proj -= kz[k][:, None, :] * rzx[k][None, :, :]
             zvy -= kz[k] * cu[k]
-        u = zvy - np.tensordot(proj, ev.beta, axes=(1, 0))
+        u = zvy - _right(proj, ev.beta[:, None])[:, 0, :]
         g_sigma = sum_m - uu_scale * (u @ u.T)
         if self.reml:
-            rx_inv = np.linalg.inv(ev.rx)
-            pq = np.tensordot(proj, rx_inv, axes=(1, 0))  # P R_X^-1   (q, G, p)
-            pq_flat = pq.reshape(q, n_groups * p)
-            g_sigma -= pq_flat @ pq_flat.T
+            pq = _right(proj, np.linalg.inv(ev.rx))  # P R_X^-1   (q, p, G)
+            g_sigma -= _gram(pq.transpose(1, 0, 2))
         g_sigma = 0.5 * (g_sigma + g_sigma.T)
         g_lam = 2.0 * g_sigma @ lam
         return np.asarray(g_lam[self.rows, self.cols])
@@ -356,13 +396,8 @@ class _Model:
         """b_i = Lambda L_i^-T (c_i - C_i beta), the predicted random effects (q, G)."""
         ztz, ztx, zty, *_ = self.weighted(log_delta)
         lam = self.lam(theta)
-        a = np.moveaxis(np.tensordot(np.tensordot(lam.T, ztz, axes=(1, 0)), lam, axes=(1, 0)), 2, 1)
-        for k in range(self.q):
-            a[k, k] += 1.0
-        low = _chol_stack(a)
-        rzx = _forward_stack(low, np.tensordot(lam.T, ztx, axes=(1, 0)))
-        cu = _forward_stack(low, np.tensordot(lam.T, zty, axes=(1, 0))[:, None, :])[:, 0, :]
-        resid = cu - np.tensordot(rzx, beta, axes=(1, 0))
+        low, _, rzx, cu = self._factor(lam, ztz, ztx, zty)
+        resid = cu - _right(rzx, beta[:, None])[:, 0, :]
         spherical = _backward_stack(low, resid[:, None, :])[:, 0, :]
         return np.asarray(lam @ spherical)
 
@@ -695,7 +730,24 @@ def fit_lmm_statistics(
     n_dropped: int = 0,
     messages: list[str] | None = None,
 ) -> LmmResult:
-    """Fit from sufficient statistics (see :func:`lmm_statistics`); :func:`fit_lmm` calls this."""
+    """Fit from sufficient statistics (see :func:`lmm_statistics`); :func:`fit_lmm` calls this.
+
+    The work is many small matrix products, for which BLAS threads only add waiting: the fit
+    runs with one BLAS thread.
+    """
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _fit(statistics, formula, reml, x_names, z_names, n_dropped, messages)
+
+
+def _fit(
+    statistics: LmmStatistics,
+    formula: str,
+    reml: bool,
+    x_names: list[str],
+    z_names: list[str],
+    n_dropped: int,
+    messages: list[str] | None,
+) -> LmmResult:
     model = _Model(statistics, reml=reml)
     notes = list(messages or [])
     n_delta = model.n_strata - 1
@@ -758,9 +810,10 @@ def fit_lmm_statistics(
     theta = params[: model.n_theta]
     log_delta = params[model.n_theta :]
     theta[(model.lower[: model.n_theta] == 0) & (theta < 1e-10)] = 0.0
+    params = np.concatenate([theta, log_delta])
     ev = model.evaluate(theta, log_delta, gradient=True)
-    projected = _projected_gradient(theta, ev.gradient, model.lower[: model.n_theta])
-    converged = math.isfinite(ev.criterion) and (bool(opt.success) or projected < 1e-3)
+    scaled = _scaled_gradient(objective, params, model.lower)
+    converged = math.isfinite(ev.criterion) and (bool(opt.success) or scaled < 2e-3)
     if not converged:
         notes.append(
             f"The optimiser did not converge ({opt.message}); the estimates may be wrong. "
@@ -826,13 +879,31 @@ def fit_lmm_statistics(
     )
 
 
-def _projected_gradient(theta: _Array, gradient: _Array | None, lower: _Array) -> float:
-    """Largest gradient component that points into the feasible region."""
-    if gradient is None:
+def _scaled_gradient(objective: Any, params: _Array, lower: _Array) -> float:
+    """lme4's convergence check: the gradient scaled by the Hessian, max |min(H^-1 g, g)|.
+
+    Parameters on their bound are left out. The Hessian is taken by central differences of the
+    gradient. Returns ``inf`` when the Hessian is not positive definite.
+    """
+    lower_all = np.concatenate([lower, np.full(params.size - lower.size, -np.inf)])
+    free = np.flatnonzero(params > lower_all + 1e-8)
+    if free.size == 0:
+        return 0.0
+    grad = objective(params)[1][free]
+    hess = np.empty((free.size, free.size))
+    for row, i in enumerate(free):
+        step = 1e-5 * max(abs(params[i]), 0.1)
+        up, down = params.copy(), params.copy()
+        up[i] += step
+        down[i] -= step
+        hess[row] = (objective(up)[1] - objective(down)[1])[free] / (2 * step)
+    hess = 0.5 * (hess + hess.T)
+    try:
+        factor = np.linalg.cholesky(hess)
+    except np.linalg.LinAlgError:
         return math.inf
-    g = gradient.copy()
-    g[(theta <= lower) & (g > 0)] = 0.0
-    return float(np.max(np.abs(g))) if g.size else 0.0
+    scaled = np.linalg.solve(factor.T, grad)
+    return float(np.max(np.minimum(np.abs(scaled), np.abs(grad))))
 
 
 def _singularity(

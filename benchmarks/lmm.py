@@ -1,0 +1,187 @@
+"""Benchmark: random-slope linear mixed models against statsmodels MixedLM and lme4.
+
+Fits ``y ~ x1 + x2 + (1 + x1 | g)`` by REML on simulated diary-shaped data (groups of 8-60 rows)
+at about 13k, 130k and 1.3M rows with
+
+1. ``attunement.analysis.fit_lmm`` (from the DataFrame: model matrices, the one pass over the
+   rows for the per-group statistics, the optimisation, Satterthwaite df);
+2. statsmodels ``MixedLM(...).fit(method=["lbfgs"])`` (the lbfgs-only chain; its default chain is
+   several times slower and did not converge on 126k rows in our notes). Skipped at 1.3M rows,
+   where it takes many minutes;
+3. lme4 1.1 ``lmer`` with its default optimiser, through ``Rscript``, timing the ``lmer`` call
+   only (reading the CSV is not counted). Skipped when Rscript or lme4 is missing.
+
+Prints times, ratios and the largest differences in the estimates (fixed effects, standard
+errors, random-effect SDs and correlation, residual SD) of each peer against ours.
+Aim (issue 5): at least 10x faster than lme4 and 100x faster than statsmodels at 130k rows.
+
+Run: ``python benchmarks/lmm.py [--sizes 400,4000,40000] [--no-r] [--no-statsmodels]
+[--repeats 3]`` (sizes are numbers of groups).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from attunement.analysis import fit_lmm
+
+FORMULA = "y ~ x1 + x2 + (1 + x1 | g)"
+STATSMODELS_MAX_ROWS = 200_000
+
+R_SCRIPT = r"""
+suppressMessages(library(lme4))
+args <- commandArgs(trailingOnly = TRUE)
+d <- read.csv(args[1]); d$g <- factor(d$g)
+warn <- character(0)
+t0 <- proc.time()[["elapsed"]]
+fit <- withCallingHandlers(lmer(y ~ x1 + x2 + (1 + x1 | g), data = d),
+  warning = function(w) { warn <<- c(warn, conditionMessage(w)); invokeRestart("muffleWarning") },
+  message = function(m) { warn <<- c(warn, conditionMessage(m)); invokeRestart("muffleMessage") })
+secs <- proc.time()[["elapsed"]] - t0
+co <- summary(fit)$coefficients
+vc <- as.data.frame(VarCorr(fit))
+cat(jsonlite::toJSON(list(seconds = secs, estimate = unname(co[, 1]), se = unname(co[, 2]),
+  sdcor = vc$sdcor, warnings = warn), auto_unbox = TRUE, digits = NA))
+"""
+
+
+def simulate(groups: int, seed: int = 2024) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(8, 61, groups)
+    g = np.repeat(np.arange(groups), sizes)
+    n = g.size
+    x1 = rng.normal(size=n)
+    x2 = rng.normal(size=n)
+    cov = np.array([[1.0, 0.3], [0.3, 0.25]])
+    b = rng.multivariate_normal([0.0, 0.0], cov, groups)
+    y = 1.0 + 0.5 * x1 - 0.3 * x2 + b[g, 0] + b[g, 1] * x1 + rng.normal(size=n)
+    return pd.DataFrame({"y": y, "x1": x1, "x2": x2, "g": g})
+
+
+def ours(data: pd.DataFrame, repeats: int) -> tuple[float, dict[str, Any]]:
+    best = np.inf
+    fit = None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fit = fit_lmm(FORMULA, data)
+        best = min(best, time.perf_counter() - start)
+    assert fit is not None
+    return best, {
+        "estimate": fit.fixed["estimate"].to_numpy(),
+        "se": fit.fixed["se"].to_numpy(),
+        "sdcor": fit.random["sdcor"].to_numpy(),
+        "converged": fit.converged,
+    }
+
+
+def statsmodels_fit(data: pd.DataFrame) -> tuple[float, dict[str, Any]] | None:
+    try:
+        import statsmodels.formula.api as smf
+    except ImportError:
+        return None
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = smf.mixedlm("y ~ x1 + x2", data, groups=data["g"], re_formula="~x1")
+        result = model.fit(reml=True, method=["lbfgs"])
+    seconds = time.perf_counter() - start
+    cov = np.asarray(result.cov_re)
+    sds = np.sqrt(np.diag(cov))
+    sdcor = np.array([sds[0], sds[1], cov[0, 1] / (sds[0] * sds[1]), np.sqrt(result.scale)])
+    return seconds, {
+        "estimate": np.asarray(result.fe_params),
+        "se": np.asarray(result.bse_fe),
+        "sdcor": sdcor,
+        "converged": bool(result.converged),
+    }
+
+
+def lme4_fit(data: pd.DataFrame, workdir: Path) -> tuple[float, dict[str, Any]] | None:
+    rscript = shutil.which("Rscript")
+    if rscript is None:
+        return None
+    csv = workdir / "data.csv"
+    data.to_csv(csv, index=False)
+    script = workdir / "fit.R"
+    script.write_text(R_SCRIPT)
+    proc = subprocess.run(
+        [rscript, str(script), str(csv)], capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        print(f"  lme4 skipped: {proc.stderr.strip().splitlines()[-1:]}")
+        return None
+    out = json.loads(proc.stdout)
+    return float(out["seconds"]), {
+        "estimate": np.asarray(out["estimate"]),
+        "se": np.asarray(out["se"]),
+        "sdcor": np.asarray(out["sdcor"]),
+        "converged": not out["warnings"],
+        "warnings": out["warnings"],
+    }
+
+
+def largest_differences(mine: dict[str, Any], peer: dict[str, Any]) -> str:
+    parts = []
+    for key in ("estimate", "se", "sdcor"):
+        rel = np.max(np.abs(peer[key] - mine[key]) / np.maximum(np.abs(mine[key]), 1e-12))
+        parts.append(f"{key} {rel:.1e}")
+    return "max relative difference: " + ", ".join(parts)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="400,4000,40000", help="numbers of groups")
+    parser.add_argument("--repeats", type=int, default=3, help="best of R runs (ours)")
+    parser.add_argument("--no-r", action="store_true", help="skip lme4")
+    parser.add_argument("--no-statsmodels", action="store_true", help="skip statsmodels")
+    args = parser.parse_args()
+    fit_lmm(FORMULA, simulate(50))  # warm up imports
+    with tempfile.TemporaryDirectory() as tmp:
+        for groups in (int(s) for s in args.sizes.split(",")):
+            data = simulate(groups)
+            print(f"\n{len(data):,} rows, {groups:,} groups: {FORMULA} (REML)")
+            mine_s, mine = ours(data, args.repeats)
+            print(f"  attunement   {mine_s:8.3f} s  converged={mine['converged']}")
+            if args.no_statsmodels:
+                print("  statsmodels  skipped (--no-statsmodels)")
+            elif len(data) > STATSMODELS_MAX_ROWS:
+                print(
+                    f"  statsmodels  skipped above {STATSMODELS_MAX_ROWS:,} rows "
+                    "(it would take many minutes)"
+                )
+            else:
+                sm = statsmodels_fit(data)
+                if sm is None:
+                    print("  statsmodels  not installed")
+                else:
+                    print(
+                        f"  statsmodels  {sm[0]:8.3f} s  converged={sm[1]['converged']}  "
+                        f"ratio {sm[0] / mine_s:7.1f}x  {largest_differences(mine, sm[1])}"
+                    )
+            if args.no_r:
+                print("  lme4         skipped (--no-r)")
+                continue
+            r = lme4_fit(data, Path(tmp))
+            if r is None:
+                print("  lme4         skipped (no Rscript with lme4)")
+                continue
+            note = "" if r[1]["converged"] else f"  lme4 said: {'; '.join(r[1]['warnings'])[:160]}"
+            print(
+                f"  lme4         {r[0]:8.3f} s  ratio {r[0] / mine_s:7.1f}x  "
+                f"{largest_differences(mine, r[1])}{note}"
+            )
+
+
+if __name__ == "__main__":
+    main()
