@@ -153,6 +153,8 @@ def _page_context(
         "title": "36 Questions" if state.condition == "closeness" else "Conversation session",
         "state": state,
         "status": _status(stored, me.id, settings),
+        # Poll every 1.5 s; with a test clock (tests and demos) faster, so timers keep up.
+        "poll_ms": 1500 if settings.clock_speed == 1 else 250,
         "me": me,
         "partner_name": names.get(partner, "") if partner else "",
         "protocol": protocol,

@@ -21,7 +21,7 @@
   var syncNote = live.querySelector("[data-sync]");
   var dirty = false;
   var failures = 0;
-  var pollDelay = 1500;
+  var pollDelay = Number(live.getAttribute("data-poll-ms")) || 1500;
 
   Array.prototype.forEach.call(live.querySelectorAll("form[data-dirty-guard]"), function (form) {
     form.addEventListener("change", function () { dirty = true; });
