@@ -11,6 +11,7 @@ from __future__ import annotations
 from attunement.store import access as access
 from attunement.store import models as models
 from attunement.store import records as records
+from attunement.store import studies as studies
 from attunement.store.constraints import integrity_error_to_domain
 from attunement.store.engine import (
     StoreSession,
@@ -42,6 +43,7 @@ __all__ = [
     "new_token",
     "normalize_code",
     "records",
+    "studies",
     "transaction",
     "upgrade",
     "verify_password",
