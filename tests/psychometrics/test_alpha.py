@@ -111,3 +111,33 @@ def test_constant_item_gives_nan_r_drop_but_alpha_is_defined() -> None:
     stats = item_statistics(frame)
     assert np.isnan(stats["r_drop"].iloc[2])
     assert np.isfinite(cronbach_alpha(frame)["alpha"].iloc[0])
+
+
+def test_large_offsets_do_not_cost_digits() -> None:
+    # The fast one-pass covariance would cancel catastrophically at an offset of 1e9; the
+    # centred path takes over and alpha stays the same.
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame(
+        rng.normal(size=(500, 1)) + rng.normal(size=(500, 4)), columns=list("abcd")
+    )
+    shifted = frame + 1e9
+    assert cronbach_alpha(shifted)["alpha"].iloc[0] == pytest.approx(
+        cronbach_alpha(frame)["alpha"].iloc[0], abs=1e-6
+    )
+
+
+def test_fast_and_listwise_paths_agree() -> None:
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame(rng.integers(1, 6, size=(300, 5)), columns=list("abcde"))
+    with_gap = pd.concat(
+        [frame, pd.DataFrame({"a": [np.nan], "b": [1], "c": [2], "d": [3], "e": [4]})]
+    )
+    pd.testing.assert_frame_equal(
+        cronbach_alpha(frame).drop(columns="n_excluded"),
+        cronbach_alpha(with_gap).drop(columns="n_excluded"),
+        atol=1e-12,
+        rtol=0,
+    )
+    pd.testing.assert_frame_equal(
+        item_statistics(frame), item_statistics(with_gap), atol=1e-12, rtol=0
+    )

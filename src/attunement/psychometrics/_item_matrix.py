@@ -15,7 +15,7 @@ import pandas as pd
 
 from attunement.errors import InvalidInputError, Problem
 
-__all__ = ["ItemMatrix", "covariance", "item_matrix"]
+__all__ = ["ItemCovariance", "ItemMatrix", "covariance", "item_covariance", "item_matrix"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -37,6 +37,60 @@ class ItemMatrix:
         return int(self.values.shape[1])
 
 
+@dataclass(frozen=True, slots=True)
+class ItemCovariance:
+    """What the reliability statistics need from complete rows: means, covariances, counts."""
+
+    covariance: FloatArray
+    means: FloatArray
+    columns: tuple[str, ...]
+    n: int
+    n_excluded: int
+
+    @property
+    def k(self) -> int:
+        return len(self.columns)
+
+
+# Above this ratio of squared mean to variance, the one-pass formula X'X - n m m' loses too
+# many digits to cancellation and the covariance is recomputed from centred values.
+_CANCELLATION_LIMIT = 1e4
+
+
+def item_covariance(
+    items: pd.DataFrame, *, min_items: int = 2, min_rows: int = 2
+) -> ItemCovariance:
+    """Means and sample covariance matrix of the complete rows of ``items``.
+
+    Fast path, for numeric tables without missing values: one dot product per pair of columns
+    on the (contiguous) columns, no copy of the data. Any NaN or infinity shows up as a
+    non-finite sum, and the table then goes through :func:`item_matrix` (validation and
+    listwise deletion) instead.
+    """
+    if isinstance(items, pd.DataFrame) and _all_numeric(items) and len(items) >= min_rows:
+        columns = _checked_columns(items, min_items)
+        values = np.asfortranarray(items.to_numpy(dtype=np.float64, na_value=np.nan))
+        n, k = values.shape
+        sums = np.array([values[:, j].sum() for j in range(k)])
+        if np.isfinite(sums).all():
+            products = np.empty((k, k))
+            for i in range(k):
+                for j in range(i, k):
+                    products[i, j] = products[j, i] = np.dot(values[:, i], values[:, j])
+            means = sums / n
+            cov = (products - n * np.outer(means, means)) / (n - 1)
+            variances = np.diag(cov)
+            if (
+                np.isfinite(cov).all()
+                and (means**2 <= _CANCELLATION_LIMIT * np.maximum(variances, 0)).all()
+            ):
+                return ItemCovariance(cov, means, columns, n, 0)
+    matrix = item_matrix(items, min_items=min_items, min_rows=min_rows)
+    return ItemCovariance(
+        covariance(matrix), matrix.values.mean(axis=0), matrix.columns, matrix.n, matrix.n_excluded
+    )
+
+
 def item_matrix(items: pd.DataFrame, *, min_items: int = 2, min_rows: int = 2) -> ItemMatrix:
     """Validate ``items`` (one column per item, one row per respondent) and drop incomplete rows.
 
@@ -48,18 +102,7 @@ def item_matrix(items: pd.DataFrame, *, min_items: int = 2, min_rows: int = 2) -
             f"Items must be a pandas DataFrame, got {type(items).__name__}.",
             hint="Pass one column per item and one row per respondent.",
         )
-    columns = tuple(str(c) for c in items.columns)
-    duplicated = sorted({c for c in columns if columns.count(c) > 1})
-    if duplicated:
-        raise InvalidInputError(
-            "Item columns must have distinct names.",
-            problems=[Problem("column appears more than once", column=c) for c in duplicated],
-        )
-    if len(columns) < min_items:
-        raise InvalidInputError(
-            f"Reliability needs at least {min_items} items; got {len(columns)}.",
-            hint="Pass a table with one column per item of the scale.",
-        )
+    columns = _checked_columns(items, min_items)
     values = _numeric_values(items, columns)
     complete = ~np.isnan(values).any(axis=1)
     n_complete = int(complete.sum())
@@ -82,8 +125,28 @@ def covariance(matrix: ItemMatrix) -> FloatArray:
     return result
 
 
+def _checked_columns(items: pd.DataFrame, min_items: int) -> tuple[str, ...]:
+    columns = tuple(str(c) for c in items.columns)
+    duplicated = sorted({c for c in columns if columns.count(c) > 1})
+    if duplicated:
+        raise InvalidInputError(
+            "Item columns must have distinct names.",
+            problems=[Problem("column appears more than once", column=c) for c in duplicated],
+        )
+    if len(columns) < min_items:
+        raise InvalidInputError(
+            f"Reliability needs at least {min_items} items; got {len(columns)}.",
+            hint="Pass a table with one column per item of the scale.",
+        )
+    return columns
+
+
+def _all_numeric(items: pd.DataFrame) -> bool:
+    return all(pd.api.types.is_numeric_dtype(dtype) for dtype in items.dtypes)
+
+
 def _numeric_values(items: pd.DataFrame, columns: tuple[str, ...]) -> FloatArray:
-    if all(pd.api.types.is_numeric_dtype(dtype) for dtype in items.dtypes):
+    if _all_numeric(items):
         values = items.to_numpy(dtype=np.float64, na_value=np.nan)
         bad = np.isinf(values)
     else:

@@ -26,7 +26,7 @@ import pandas as pd
 from scipy import stats
 
 from attunement.errors import InvalidInputError
-from attunement.psychometrics._item_matrix import FloatArray, covariance, item_matrix
+from attunement.psychometrics._item_matrix import FloatArray, item_covariance
 
 __all__ = [
     "ALPHA_COLUMNS",
@@ -71,15 +71,15 @@ def cronbach_alpha(items: pd.DataFrame, *, ci: float = 0.95) -> pd.DataFrame:
         raise InvalidInputError(
             f"The confidence level must lie between 0 and 1; got {ci}.", hint="Use e.g. 0.95."
         )
-    matrix = item_matrix(items)
-    cov = covariance(matrix)
+    summary = item_covariance(items)
+    cov = summary.covariance
     total = float(cov.sum())
     if not total > 0:
         raise InvalidInputError(
             "The sum score has no variance, so alpha is undefined.",
             hint="Every respondent has the same total; check the data.",
         )
-    k, n = matrix.k, matrix.n
+    k, n = summary.k, summary.n
     alpha = _alpha(cov)
     ci_low, ci_high = feldt_interval(alpha, n=n, k=k, level=ci)
     std_alpha, average_r = _standardised(cov)
@@ -92,7 +92,7 @@ def cronbach_alpha(items: pd.DataFrame, *, ci: float = 0.95) -> pd.DataFrame:
             "std_alpha": [std_alpha],
             "average_r": [average_r],
             "n": [n],
-            "n_excluded": [matrix.n_excluded],
+            "n_excluded": [summary.n_excluded],
             "k": [k],
         },
         columns=list(ALPHA_COLUMNS),
@@ -108,9 +108,9 @@ def item_statistics(items: pd.DataFrame) -> pd.DataFrame:
     ``r_drop`` is NaN for an item without variance; ``alpha_if_deleted`` is NaN for a
     two-item scale (one item left has no alpha).
     """
-    matrix = item_matrix(items)
-    cov = covariance(matrix)
-    k = matrix.k
+    summary = item_covariance(items)
+    cov = summary.covariance
+    k = summary.k
     variances = np.diag(cov)
     row_sums = cov.sum(axis=0)
     total = float(cov.sum())
@@ -128,8 +128,8 @@ def item_statistics(items: pd.DataFrame) -> pd.DataFrame:
         if_deleted = np.full(k, np.nan)
     return pd.DataFrame(
         {
-            "item": list(matrix.columns),
-            "mean": matrix.values.mean(axis=0),
+            "item": list(summary.columns),
+            "mean": summary.means,
             "sd": np.sqrt(variances),
             "r_total": r_total,
             "r_drop": r_drop,

@@ -39,7 +39,7 @@ import pandas as pd
 from scipy import optimize
 
 from attunement.errors import InvalidInputError, Problem
-from attunement.psychometrics._item_matrix import FloatArray, covariance, item_matrix
+from attunement.psychometrics._item_matrix import FloatArray, item_covariance
 
 __all__ = [
     "FACTOR_LOADING_COLUMNS",
@@ -100,8 +100,8 @@ def omega_total(items: pd.DataFrame) -> pd.DataFrame:
     ``heywood`` (a uniqueness hit psych's bound 0.005), ``n``, ``n_excluded`` and ``k``.
     Needs at least three items (with two, one factor is not identified).
     """
-    matrix = item_matrix(items, min_items=3, min_rows=3)
-    fit = fit_one_factor(_correlation(covariance(matrix), matrix.columns))
+    summary = item_covariance(items, min_items=3, min_rows=3)
+    fit = fit_one_factor(_correlation(summary.covariance, summary.columns))
     signs = np.where(fit.loadings < 0, -1.0, 1.0)
     reflected = fit.correlation * np.outer(signs, signs)
     total = float(reflected.sum())
@@ -114,9 +114,9 @@ def omega_total(items: pd.DataFrame) -> pd.DataFrame:
             "omega_implied": [common / (common + unique)],
             "rmsr": [fit.rmsr],
             "heywood": [fit.heywood],
-            "n": [matrix.n],
-            "n_excluded": [matrix.n_excluded],
-            "k": [matrix.k],
+            "n": [summary.n],
+            "n_excluded": [summary.n_excluded],
+            "k": [summary.k],
         },
         columns=list(OMEGA_COLUMNS),
     )
@@ -130,11 +130,11 @@ def factor_loadings(items: pd.DataFrame) -> pd.DataFrame:
     ``psych::fa(items, nfactors = 1)``'s loadings, ``h2`` and ``u2`` (up to psych's optimiser
     tolerance).
     """
-    matrix = item_matrix(items, min_items=3, min_rows=3)
-    fit = fit_one_factor(_correlation(covariance(matrix), matrix.columns))
+    summary = item_covariance(items, min_items=3, min_rows=3)
+    fit = fit_one_factor(_correlation(summary.covariance, summary.columns))
     return pd.DataFrame(
         {
-            "item": list(matrix.columns),
+            "item": list(summary.columns),
             "loading": fit.loadings,
             "communality": fit.loadings**2,
             "uniqueness": fit.uniquenesses,

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from attunement.psychometrics._item_matrix import item_matrix
+from attunement.psychometrics._item_matrix import item_covariance
 from attunement.psychometrics.alpha import cronbach_alpha, item_statistics
 from attunement.psychometrics.omega import OMEGA_COLUMNS, factor_loadings, omega_total
 
@@ -73,9 +73,9 @@ def scale_reliability(items: pd.DataFrame, *, ci: float = 0.95) -> ScaleReliabil
     alpha = cronbach_alpha(items, ci=ci)
     stats = item_statistics(items)
     notes: list[str] = []
-    matrix = item_matrix(items)
-    varies = bool((matrix.values.std(axis=0) > 0).all())
-    if matrix.k >= 3 and varies:
+    moments = item_covariance(items)
+    varies = bool((np.diag(moments.covariance) > 0).all())
+    if moments.k >= 3 and varies:
         omega = omega_total(items)[_OMEGA_ONLY]
         stats["loading"] = factor_loadings(items)["loading"].to_numpy()
         if bool(omega["heywood"].iloc[0]):
@@ -88,7 +88,7 @@ def scale_reliability(items: pd.DataFrame, *, ci: float = 0.95) -> ScaleReliabil
         stats["loading"] = np.nan
         notes.append(
             "Omega needs at least three items that vary; it was not computed."
-            if matrix.k >= 3
+            if moments.k >= 3
             else "Omega needs at least three items; it was not computed for this scale."
         )
     summary = pd.concat([alpha, omega], axis=1)
