@@ -10,6 +10,7 @@ from __future__ import annotations
 # Command modules register their commands on import. Keep the list alphabetical.
 # Each line: "from attunement.cli import MODULE as MODULE", marked noqa F401.
 from attunement.cli import chat as chat
+from attunement.cli import data as data
 from attunement.cli import db as db
 from attunement.cli import fit as fit
 from attunement.cli import instruments as instruments
