@@ -9,7 +9,14 @@ from typing import Any
 import httpx
 from fastapi.testclient import TestClient
 
-__all__ = ["PASSWORD", "WebPerson", "csrf_from"]
+__all__ = [
+    "PASSWORD",
+    "WebPerson",
+    "create_relationship",
+    "csrf_from",
+    "invitation_path",
+    "pair",
+]
 
 PASSWORD = "correct horse battery staple"
 _META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
@@ -57,3 +64,33 @@ class WebPerson:
         """Call the JSON API with the session cookie and the X-CSRF-Token header."""
         token = self.client.get("/api/csrf").json()["csrf_token"]
         return self.client.request(method, path, json=json, headers={"X-CSRF-Token": token})
+
+
+def create_relationship(person: WebPerson, **fields: str) -> int:
+    """Create a relationship through the form; returns its id."""
+    form = {"type": "romantic_partner", "role": "partner", "mutual_reveal": "on"}
+    form["share_interactions_default"] = "on"
+    form.update(fields)
+    response = person.post("/relationships", form)
+    if response.status_code != 303:
+        raise AssertionError(f"creating failed: {response.status_code} {response.text[:500]}")
+    return int(response.headers["location"].rsplit("/", 1)[1])
+
+
+def invitation_path(person: WebPerson, relationship_id: int, role: str = "partner") -> str:
+    """Make an invitation link on the relationship page; returns its path (/join/...)."""
+    response = person.post(f"/relationships/{relationship_id}/invitations", {"role": role})
+    found = re.search(r'value="https?://[^/"]+(/join/[^"]+)"', response.text)
+    if found is None:
+        raise AssertionError(f"no invitation link: {response.status_code} {response.text[:500]}")
+    return found.group(1)
+
+
+def pair(first: WebPerson, second: WebPerson, **fields: str) -> int:
+    """``first`` creates a relationship and invites ``second``, who accepts; returns its id."""
+    relationship_id = create_relationship(first, **fields)
+    path = invitation_path(first, relationship_id)
+    response = second.post(path)
+    if response.status_code != 303:
+        raise AssertionError(f"accepting failed: {response.status_code} {response.text[:500]}")
+    return relationship_id

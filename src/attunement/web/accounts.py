@@ -14,19 +14,16 @@ The pages and the JSON API both call these functions, so the rules are the same 
 
 from __future__ import annotations
 
-import re
-from functools import cache
 from urllib.parse import quote
 
-import sqlalchemy as sa
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from attunement.errors import ConflictError, InvalidInputError, Problem
+from attunement.errors import InvalidInputError, PermissionDeniedError, Problem
 from attunement.settings import Settings
+from attunement.store import records
 from attunement.store.engine import StoreSession
 from attunement.store.models import Person
-from attunement.store.passwords import hash_password, needs_rehash, verify_password
-from attunement.store.types import utcnow
+from attunement.store.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash
 from attunement.web.deps import session_fingerprint
 from attunement.web.failures import RateLimitedError
 from attunement.web.mail import Mailer, OutgoingMail
@@ -43,58 +40,33 @@ __all__ = [
 ]
 
 RESET_TOKEN_MAX_AGE_SECONDS = 60 * 60
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _RESET_SALT = "attunement.password-reset"
 
 
-@cache
-def _dummy_hash() -> str:
-    return hash_password("not-a-real-password-just-for-timing")
-
-
-def _normalize_email(email: str) -> str:
-    return email.strip()
-
-
-def find_by_email(db: StoreSession, email: str) -> Person | None:
-    """The account with this email (case ignored), if any."""
-    statement = sa.select(Person).where(sa.func.lower(Person.email) == email.strip().lower())
-    return db.execute(statement).scalar_one_or_none()
-
-
 def create_person(db: StoreSession, *, email: str, display_name: str, password: str) -> Person:
-    """A new account (committed). Raises :class:`InvalidInputError` listing every bad field,
-    :class:`ConflictError` (field ``email``) when the email is taken."""
-    email = _normalize_email(email)
-    display_name = display_name.strip()
-    problems = []
-    if not _EMAIL.match(email) or len(email) > 320:
-        problems.append(Problem("not an email address", column="email", allowed="name@example.org"))
-    if not 1 <= len(display_name) <= 100:
-        problems.append(
+    """A new account (committed), through :func:`attunement.store.records.create_person`.
+
+    Raises :class:`InvalidInputError` listing every bad field (the password's length
+    included), :class:`ConflictError` (field ``email``) when the email is taken.
+    """
+    password_problems = []
+    if not MIN_PASSWORD_LENGTH <= len(password) <= 1024:
+        password_problems.append(
             Problem(
-                "enter the name others will see", column="display_name", allowed="1-100 characters"
+                "too short" if len(password) < MIN_PASSWORD_LENGTH else "too long",
+                column="password",
+                allowed=f"{MIN_PASSWORD_LENGTH} to 1024 characters",
             )
         )
-    password_hash = None
     try:
-        password_hash = hash_password(password)
+        person = records.create_person(db, email, display_name, password)
     except InvalidInputError as error:
-        problems.extend(error.problems)
-    if problems or password_hash is None:
+        problems = [p for p in error.problems if p.column != "password"] + password_problems
         raise InvalidInputError(
             "Some fields need another look.",
             hint="Correct the fields marked and send the form again.",
             problems=problems,
-        )
-    if find_by_email(db, email) is not None:
-        raise ConflictError(
-            "An account with this email already exists.",
-            hint="Sign in instead, or reset the password if you forgot it.",
-            problems=[Problem("already used by an account", column="email")],
-        )
-    person = Person(email=email, display_name=display_name, password_hash=password_hash)
-    db.add(person)
+        ) from error
     db.commit()
     return person
 
@@ -103,24 +75,23 @@ def authenticate(
     db: StoreSession, limiter: SignInLimiter, *, email: str, password: str, address: str
 ) -> Person:
     """The person with this email and password; raises :class:`RateLimitedError` when too many
-    attempts failed recently and :class:`InvalidInputError` when the pair is wrong."""
+    attempts failed recently and :class:`InvalidInputError` when the pair is wrong (the same
+    answer for an unknown email)."""
     wait = limiter.retry_after(email, address)
     if wait:
         raise RateLimitedError("Too many sign-in attempts.", retry_after=wait)
-    person = find_by_email(db, email)
-    # Verify against a dummy hash when there is no account, so timing says nothing.
-    stored = person.password_hash if person is not None else _dummy_hash()
-    if not verify_password(stored, password) or person is None:
+    try:
+        person = records.authenticate(db, email, password)
+    except PermissionDeniedError:
         limiter.failed(email, address)
         raise InvalidInputError(
             "The email or the password is not right.",
             hint="Check both and try again, or reset your password.",
             problems=[Problem("email or password not right", column="password")],
-        )
+        ) from None
     limiter.succeeded(email)
     if person.password_hash and needs_rehash(person.password_hash):
         person.password_hash = hash_password(password)
-    person.last_sign_in_at = utcnow()
     db.commit()
     return person
 
@@ -138,7 +109,7 @@ def make_reset_token(person: Person, settings: Settings) -> str:
 
 def send_reset_mail(db: StoreSession, settings: Settings, mailer: Mailer, email: str) -> None:
     """Mail a reset link if an account uses ``email``; says nothing either way."""
-    person = find_by_email(db, email)
+    person = records.find_person_by_email(db, email)
     if person is None:
         return
     token = quote(make_reset_token(person, settings))

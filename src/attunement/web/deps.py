@@ -26,6 +26,9 @@ Use them in a router like this::
 - :func:`field_errors`: turns an :class:`~attunement.errors.AttunementError` into that dict.
 - Raise :class:`~attunement.errors.AttunementError` subclasses for anything a person can
   cause; the app turns them into a page or the JSON error shape with the right status.
+- :data:`FormFields` (``Depends(form_fields)``): every field of a submitted form as a
+  ``dict[str, str]`` (the last value of a repeated field), for forms whose fields are not known
+  in advance (a questionnaire's items).
 - :data:`AppSettings`: the :class:`~attunement.settings.Settings` the app was built with.
 """
 
@@ -52,10 +55,12 @@ __all__ = [
     "AppSettings",
     "CurrentUser",
     "DbSession",
+    "FormFields",
     "OptionalUser",
     "client_address",
     "csrf_token",
     "field_errors",
+    "form_fields",
     "get_current_user",
     "get_db",
     "get_optional_user",
@@ -158,7 +163,14 @@ def field_errors(error: AttunementError, fields: set[str] | None = None) -> dict
     return errors
 
 
+async def form_fields(request: Request) -> dict[str, str]:
+    """The submitted form as plain text fields (file uploads are ignored)."""
+    form = await request.form()
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
 DbSession = Annotated[StoreSession, Depends(get_db)]
+FormFields = Annotated[dict[str, str], Depends(form_fields)]
 CurrentUser = Annotated[Person, Depends(get_current_user)]
 OptionalUser = Annotated[Person | None, Depends(get_optional_user)]
 AppSettings = Annotated[Settings, Depends(get_settings)]

@@ -49,6 +49,13 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%-d %b %Y, %H:%M %Z").strip()
 
 
+def _number(value: object) -> str:
+    """A score as people read it: ``19``, ``4.33``; empty for a missing one."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "" if value is None else str(value)
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}".rstrip("0")
+
+
 def _nl2br(value: str | None) -> Markup:
     if not value:
         return Markup("")
@@ -66,6 +73,7 @@ def build_templates() -> Jinja2Templates:
     )
     env.filters["when"] = _when
     env.filters["nl2br"] = _nl2br
+    env.filters["number"] = _number
     return Jinja2Templates(env=env, context_processors=[_page_context])
 
 
