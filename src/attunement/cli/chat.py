@@ -24,6 +24,7 @@ from attunement.conversation import (
     summarize_chat,
 )
 from attunement.datafile import write_table
+from attunement.reports.chat import chat_report
 
 __all__ = ["chat"]
 
@@ -110,3 +111,36 @@ def signals(
         return
     count = conversation.write_signals_csv(rows, out)
     click.echo(f"Wrote signals of {count} messages to {out}")
+
+
+@chat.command()
+@_FILE
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="HTML file to write.",
+)
+@click.option(
+    "--pseudonymize", is_flag=True, help="Replace names with Person A, Person B, ... (in order)."
+)
+@click.option("--title", default=None, help="Title of the report.")
+@_FORMAT
+@_DATE_ORDER
+def report(
+    file: Path,
+    out: Path,
+    pseudonymize: bool,
+    title: str | None,
+    chat_format: str | None,
+    date_order: str | None,
+) -> None:
+    """Write a self-contained HTML report with weekly trajectories of each person."""
+    messages = _messages(file, chat_format, date_order)
+    if pseudonymize:
+        messages = conversation.pseudonymize(messages)
+    heading = title or ("Conversation report" if pseudonymize else f"Conversation: {file.stem}")
+    out.write_text(chat_report(messages, title=heading), encoding="utf-8")
+    click.echo(f"Wrote {out} (open it in a browser; it loads nothing from the internet)")

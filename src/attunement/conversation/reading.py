@@ -23,6 +23,7 @@ __all__ = [
     "CHAT_FORMATS",
     "ChatFormat",
     "ChatSummary",
+    "SummaryCounter",
     "detect_format",
     "read_chat",
     "summarize_chat",
@@ -99,24 +100,46 @@ class ChatSummary:
         }
 
 
+class SummaryCounter:
+    """Counts a stream of messages for :class:`ChatSummary` while passing it on (:meth:`tap`)."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self.first: datetime | None = None
+        self.last: datetime | None = None
+        self.total = 0
+
+    def add(self, message: Message) -> None:
+        """Count one message (system lines are not messages)."""
+        if message.kind == "system" or message.sender is None:
+            return
+        self.total += 1
+        self.counts[message.sender] = self.counts.get(message.sender, 0) + 1
+        stamp = message.timestamp
+        if stamp is not None:
+            if self.first is None or stamp < self.first:
+                self.first = stamp
+            if self.last is None or stamp > self.last:
+                self.last = stamp
+
+    def tap(self, messages: Iterable[Message]) -> Iterator[Message]:
+        """Yield ``messages`` unchanged, counting each on the way."""
+        for message in messages:
+            self.add(message)
+            yield message
+
+    def summary(self) -> ChatSummary:
+        """The summary so far; participants by number of messages (most first), then name."""
+        ordered = dict(sorted(self.counts.items(), key=lambda item: (-item[1], item[0])))
+        return ChatSummary(self.total, ordered, self.first, self.last)
+
+
 def summarize_chat(messages: Iterable[Message]) -> ChatSummary:
     """Count messages per participant and find the first and last time, in one pass.
 
     Participants are ordered by number of messages (most first), then by name.
     """
-    counts: dict[str, int] = {}
-    first = last = None
-    total = 0
+    counter = SummaryCounter()
     for message in messages:
-        if message.kind == "system" or message.sender is None:
-            continue
-        total += 1
-        counts[message.sender] = counts.get(message.sender, 0) + 1
-        stamp = message.timestamp
-        if stamp is not None:
-            if first is None or stamp < first:
-                first = stamp
-            if last is None or stamp > last:
-                last = stamp
-    ordered = dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
-    return ChatSummary(total, ordered, first, last)
+        counter.add(message)
+    return counter.summary()
