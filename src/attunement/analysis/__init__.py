@@ -28,6 +28,7 @@ from attunement.analysis.mixed import (
     fit_lmm_statistics,
     lmm_statistics,
 )
+from attunement.analysis.mixed_sql import fit_lmm_sql, lmm_statistics_sql
 from attunement.analysis.outcomes import benjamini_hochberg, outcome_correlations
 from attunement.analysis.process import (
     MediationResult,
@@ -48,8 +49,10 @@ __all__ = [
     "benjamini_hochberg",
     "dyad_asymmetry",
     "fit_lmm",
+    "fit_lmm_sql",
     "fit_lmm_statistics",
     "lmm_statistics",
+    "lmm_statistics_sql",
     "mediation_111",
     "outcome_correlations",
     "parse_formula",

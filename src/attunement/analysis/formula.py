@@ -42,10 +42,12 @@ from attunement.errors import InvalidInputError, Problem
 
 __all__ = [
     "Design",
+    "DesignColumn",
     "Formula",
     "RandomTerm",
     "TermList",
     "build_design",
+    "design_columns",
     "parse_formula",
 ]
 
@@ -544,36 +546,67 @@ def build_design(formula: Formula, data: pd.DataFrame) -> Design:
     )
 
 
-def _model_matrix(spec: TermList, frame: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
-    columns: list[np.ndarray] = []
-    names: list[str] = []
+Part = tuple[str, object]
+"""One factor of a model-matrix column: (variable, level), level ``None`` for a numeric one."""
+
+
+@dataclass(frozen=True)
+class DesignColumn:
+    """One model-matrix column, named as R names it: the product of its ``parts``."""
+
+    name: str
+    parts: tuple[Part, ...]
+
+
+def design_columns(spec: TermList, levels: dict[str, list[object] | None]) -> list[DesignColumn]:
+    """The columns a term list makes, given each variable's factor levels (``None``: numeric).
+
+    Used both to compute the model matrix from a DataFrame and to write it as SQL expressions.
+    """
+    columns: list[DesignColumn] = []
     if spec.intercept:
-        columns.append(np.ones(len(frame)))
-        names.append("(Intercept)")
-    factors = {name for term in spec.terms for name in term if _is_factor(frame[name])}
+        columns.append(DesignColumn("(Intercept)", ()))
+    factors = {name for term in spec.terms for name in term if levels.get(name) is not None}
     full_coding = _full_coding(spec, factors)
-    cache: dict[tuple[str, bool], tuple[list[np.ndarray], list[str]]] = {}
     for position, term in enumerate(spec.terms):
-        # each variable contributes a set of columns; the term's columns are their products,
-        # the first variable varying fastest (R's order).
-        block: list[np.ndarray] = [np.ones(len(frame))]
-        block_names: list[str] = [""]
+        # the first variable of a term varies fastest (R's order)
+        block: list[tuple[str, tuple[Part, ...]]] = [("", ())]
         for name in term:
-            series = frame[name]
-            if name in factors:
-                key = (name, (position, name) not in full_coding)
-                if key not in cache:
-                    cache[key] = _factor_columns(series, name, contrasts=key[1])
-                var_cols, var_names = cache[key]
+            var_levels = levels.get(name)
+            if var_levels is None:
+                options: list[tuple[str, Part]] = [(name, (name, None))]
             else:
-                var_cols = [series.to_numpy(dtype=float)]
-                var_names = [name]
-            block = [b * v for v in var_cols for b in block]
-            block_names = [f"{bn}:{vn}" if bn else vn for vn in var_names for bn in block_names]
-        columns.extend(block)
-        names.extend(block_names)
-    matrix = np.column_stack(columns) if columns else np.zeros((len(frame), 0))
-    return matrix, names
+                used = var_levels if (position, name) in full_coding else var_levels[1:]
+                options = [(f"{name}{_level_name(level)}", (name, level)) for level in used]
+            block = [
+                (f"{bn}:{vn}" if bn else vn, (*bp, part))
+                for vn, part in options
+                for bn, bp in block
+            ]
+        columns.extend(DesignColumn(n, parts) for n, parts in block)
+    return columns
+
+
+def _model_matrix(spec: TermList, frame: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    names = {name for term in spec.terms for name in term}
+    levels = {name: _levels(frame[name]) if _is_factor(frame[name]) else None for name in names}
+    columns = design_columns(spec, levels)
+    cache: dict[Part, np.ndarray] = {}
+
+    def values(part: Part) -> np.ndarray:
+        if part not in cache:
+            name, level = part
+            raw = frame[name].to_numpy()
+            cache[part] = (
+                frame[name].to_numpy(dtype=float) if level is None else (raw == level).astype(float)
+            )
+        return cache[part]
+
+    matrix = np.ones((len(frame), len(columns)))
+    for j, column in enumerate(columns):
+        for part in column.parts:
+            matrix[:, j] *= values(part)
+    return matrix, [c.name for c in columns]
 
 
 def _full_coding(spec: TermList, factors: set[str]) -> set[tuple[int, str]]:
@@ -598,13 +631,3 @@ def _full_coding(spec: TermList, factors: set[str]) -> set[tuple[int, str]]:
                 full.add((position, first))
                 break
     return full
-
-
-def _factor_columns(
-    series: pd.Series, name: str, *, contrasts: bool
-) -> tuple[list[np.ndarray], list[str]]:
-    levels = _levels(series)
-    values = series.to_numpy()
-    used = levels[1:] if contrasts else levels
-    cols = [(values == level).astype(float) for level in used]
-    return cols, [f"{name}{_level_name(level)}" for level in used]

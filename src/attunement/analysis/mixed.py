@@ -63,6 +63,7 @@ from attunement.errors import InvalidInputError, Problem
 __all__ = [
     "LmmResult",
     "LmmStatistics",
+    "check_statistics",
     "fit_lmm",
     "fit_lmm_statistics",
     "lmm_statistics",
@@ -106,9 +107,16 @@ class LmmStatistics:
 
 
 def lmm_statistics(
-    design: Design, strata_codes: _Array | None = None, strata: list[str] | None = None
+    design: Design,
+    strata_codes: _Array | None = None,
+    strata: list[str] | None = None,
+    residual_groups: str | None = None,
 ) -> LmmStatistics:
-    """Compute the per-group cross products of [X, Z, y] in one vectorised pass."""
+    """Compute the per-group cross products of [X, Z, y] in one vectorised pass.
+
+    ``strata_codes`` (0-based codes into ``strata``, the levels of the ``residual_groups``
+    column) split each group's statistics by residual stratum.
+    """
     formula = design.formula
     if formula.random is None:
         raise InvalidInputError("The model has no random-effects term.")
@@ -150,7 +158,7 @@ def lmm_statistics(
         group=formula.random.group,
         group_levels=design.group_levels,
         strata=list(strata or []),
-        residual_groups=None if strata_codes is None else "residual",
+        residual_groups=None if strata_codes is None else residual_groups,
     )
 
 
@@ -621,8 +629,10 @@ def fit_lmm(
                 f"The residual_groups column {residual_groups!r} has only one level.",
                 hint="Give a column with at least two levels, or leave residual_groups out.",
             )
-    _check_design(design, parsed.random.group)
-    statistics = lmm_statistics(design, strata_codes, strata)
+    statistics = lmm_statistics(design, strata_codes, strata, residual_groups)
+    check_statistics(
+        statistics, design.x_names, design.z_names, parsed.response, float(np.ptp(design.y))
+    )
     messages = []
     if n_dropped:
         cols = list(design.dropped_columns)
@@ -643,19 +653,29 @@ def fit_lmm(
     )
 
 
-def _check_design(design: Design, group: str) -> None:
-    formula = design.formula
-    n = len(design.y)
-    n_groups = len(design.group_levels)
-    q = design.z.shape[1]
+def check_statistics(
+    statistics: LmmStatistics,
+    x_names: list[str],
+    z_names: list[str],
+    response: str,
+    response_range: float,
+) -> None:
+    """Refuse, in plain words, models the statistics cannot identify.
+
+    Too few groups or observations for the random effects (lme4's checks), a constant response,
+    collinear fixed effects (named) and random effects that are zero in every row.
+    """
+    group = statistics.group
+    n = statistics.n_obs
+    n_groups = statistics.n_groups
+    q = len(z_names)
     if n_groups < 2:
         raise InvalidInputError(
             f"The grouping column {group!r} has {n_groups} level(s); a mixed model needs several.",
             hint="Check the grouping column (for example a person or dyad id).",
         )
     if n <= q * n_groups:
-        sizes = np.bincount(design.group_codes)
-        singles = int((sizes == 1).sum())
+        singles = int((statistics.counts.sum(axis=0) == 1).sum())
         if q == 1:
             detail = (
                 f"{n} observations in {n_groups} groups of {group!r}: every group has one "
@@ -671,23 +691,24 @@ def _check_design(design: Design, group: str) -> None:
             "Too few observations to estimate the random effects. " + detail,
             hint="Use a random intercept only, '(1 | group)', or collect more observations.",
         )
-    if float(np.ptp(design.y)) == 0.0:
+    if response_range == 0.0:
         raise InvalidInputError(
-            f"The response {formula.response!r} has the same value in every row.",
+            f"The response {response!r} has the same value in every row.",
             hint="A model needs a response that varies.",
         )
-    _check_collinear(design.x, design.x_names, "fixed")
-    for name, column in zip(design.z_names, design.z.T, strict=True):
-        if not np.any(column):
+    total = statistics.cross.sum(axis=(0, 3))
+    xi, zi = statistics.x_index, statistics.z_index
+    _check_collinear(total[np.ix_(xi, xi)], x_names, "fixed")
+    for name, k in zip(z_names, zi, strict=True):
+        if total[k, k] == 0:
             raise InvalidInputError(
                 f"The random effect {name!r} is zero in every row.",
                 hint="Drop it from the random-effects term.",
             )
 
 
-def _check_collinear(x: _Array, names: list[str], kind: str) -> None:
+def _check_collinear(xtx: _Array, names: list[str], kind: str) -> None:
     """Name the columns that are linear combinations of earlier ones (Gram-Schmidt order)."""
-    xtx = x.T @ x
     scale = np.sqrt(np.diag(xtx))
     problems = []
     kept: list[int] = []
