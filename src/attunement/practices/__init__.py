@@ -8,6 +8,12 @@ from attunement.practices.catalog import (
     get_practice,
     list_practices,
 )
+from attunement.practices.delivery import (
+    ReminderText,
+    reminder_text,
+    rule_of,
+    send_due_reminders,
+)
 from attunement.practices.feed import FeedEvent, calendar_feed, escape_text, fold_line
 from attunement.practices.reminders import (
     DEFAULT_GRACE,
@@ -28,6 +34,7 @@ __all__ = [
     "FeedEvent",
     "Practice",
     "ReminderRule",
+    "ReminderText",
     "calendar_feed",
     "due_occurrence",
     "escape_text",
@@ -38,4 +45,7 @@ __all__ = [
     "next_occurrence",
     "occurrences",
     "parse_weekdays",
+    "reminder_text",
+    "rule_of",
+    "send_due_reminders",
 ]

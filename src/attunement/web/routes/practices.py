@@ -1,0 +1,324 @@
+"""Daily practices: what to do and why, a log of what was done, reminders, a calendar feed.
+
+Reminders come by email (when the person asks for it) and always through the person's private
+iCalendar feed, ``/practices/feed/<token>.ics``, which any calendar app can subscribe to. The
+token is secret and stored only as its SHA-256 hash, so the full link is shown once, when it is
+made; replacing the link or turning it off makes the old one stop working at once.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+from zoneinfo import available_timezones
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Form
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from attunement.errors import AttunementError, InvalidInputError, NotFoundError, Problem
+from attunement.practices import (
+    FeedEvent,
+    ReminderRule,
+    calendar_feed,
+    get_practice,
+    list_practices,
+    next_occurrence,
+    parse_weekdays,
+    reminder_text,
+    rule_of,
+)
+from attunement.store.access import (
+    current_membership,
+    readable_practice_logs,
+    require_own_reminder,
+)
+from attunement.store.models import (
+    Membership,
+    Person,
+    PracticeLog,
+    Relationship,
+    ReminderFrequency,
+    ReminderSchedule,
+)
+from attunement.store.tokens import hash_token, new_token
+from attunement.web.deps import AppSettings, CurrentUser, DbSession, field_errors, render
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+
+_REMINDER_FIELDS = {"what", "frequency", "weekdays", "time_of_day", "timezone"}
+_LOG_FIELDS = {"practice", "relationship_id", "note"}
+
+
+def _relationships(db: DbSession, me: Person) -> list[Relationship]:
+    return list(
+        db.scalars(
+            sa.select(Relationship)
+            .join(Membership, Membership.relationship_id == Relationship.id)
+            .where(Membership.person_id == me.id, Membership.left_at.is_(None))
+            .order_by(Relationship.id)
+        )
+    )
+
+
+def _reminders(db: DbSession, me: Person, now: datetime) -> list[dict[str, Any]]:
+    schedules = db.scalars(
+        sa.select(ReminderSchedule)
+        .where(ReminderSchedule.person_id == me.id)
+        .order_by(ReminderSchedule.id)
+    )
+    shown = []
+    for schedule in schedules:
+        rule = rule_of(schedule)
+        upcoming = next_occurrence(rule, now).astimezone(rule.zone)
+        shown.append(
+            {
+                "schedule": schedule,
+                "title": reminder_text(schedule.what).title,
+                "when": "every day"
+                if schedule.frequency == ReminderFrequency.DAILY
+                else "every " + ", ".join(_DAY_NAMES[d] for d in rule.weekdays),
+                "next": upcoming,
+            }
+        )
+    return shown
+
+
+_DAY_NAMES = {
+    "MO": "Monday",
+    "TU": "Tuesday",
+    "WE": "Wednesday",
+    "TH": "Thursday",
+    "FR": "Friday",
+    "SA": "Saturday",
+    "SU": "Sunday",
+}
+
+
+def _page(
+    request: Request,
+    db: DbSession,
+    me: Person,
+    *,
+    errors: dict[str, str] | None = None,
+    form: dict[str, Any] | None = None,
+    feed_url: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    now = datetime.now(UTC)
+    logs = list(reversed(readable_practice_logs(db, me.id)))[:20]
+    people = {log.person_id for log in logs}
+    query = sa.select(Person.id, Person.display_name).where(Person.id.in_(people))
+    names = {row.id: row.display_name for row in db.execute(query)}
+    return render(
+        request,
+        "practices/index.html",
+        {
+            "title": "Daily practices",
+            "practices": list_practices(),
+            "practice_names": {p.id: p.name for p in list_practices()},
+            "relationships": _relationships(db, me),
+            "reminders": _reminders(db, me, now),
+            "logs": logs,
+            "names": names,
+            "me": me,
+            "has_feed": me.calendar_token_hash is not None,
+            "feed_url": feed_url,
+            "day_names": _DAY_NAMES,
+            "errors": errors or {},
+            "form": form or {"timezone": me.timezone, "time_of_day": "20:00"},
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/practices", response_class=HTMLResponse)
+def practices_page(request: Request, db: DbSession, me: CurrentUser) -> HTMLResponse:
+    """The practices, what you did, your reminders and your calendar link."""
+    return _page(request, db, me)
+
+
+@router.post("/practices/log", response_class=HTMLResponse)
+def log_practice(
+    request: Request,
+    db: DbSession,
+    me: CurrentUser,
+    practice: Annotated[str, Form()] = "",
+    relationship_id: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+    shared: Annotated[str, Form()] = "",
+) -> Response:
+    """Record that you did a practice (optionally within a relationship, shared or not)."""
+    form = {"practice": practice, "relationship_id": relationship_id, "note": note}
+    try:
+        get_practice(practice)
+        rel = int(relationship_id) if relationship_id.strip().isdigit() else None
+        if rel is not None and current_membership(db, me.id, rel) is None:
+            raise InvalidInputError(
+                "choose one of your relationships",
+                problems=[Problem("not one of yours", column="relationship_id", value=rel)],
+            )
+        if len(note) > 2000:
+            raise InvalidInputError(
+                "the note is too long",
+                problems=[Problem("at most 2000 characters", column="note", value=len(note))],
+            )
+        db.add(
+            PracticeLog(
+                person_id=me.id,
+                relationship_id=rel,
+                practice=practice,
+                done_at=datetime.now(UTC),
+                note=note.strip() or None,
+                shared=shared == "on" and rel is not None,
+            )
+        )
+        db.commit()
+    except (InvalidInputError, NotFoundError) as error:
+        db.rollback()
+        errors = field_errors(error, _LOG_FIELDS)
+        return _page(request, db, me, errors=errors, form=form, status_code=422)
+    return RedirectResponse("/practices#done", status_code=303)
+
+
+def _parse_reminder(
+    what: str, frequency: str, weekdays: list[str], time_of_day: str, timezone: str
+) -> ReminderRule:
+    problems: list[Problem] = []
+    if what not in {p.id for p in list_practices()}:
+        problems.append(Problem("choose a practice", column="what", value=what or None))
+    clock: time | None = None
+    try:
+        clock = time.fromisoformat(time_of_day)
+    except ValueError:
+        problems.append(Problem("use a time like 20:00", column="time_of_day", value=time_of_day))
+    if timezone not in available_timezones() and timezone != "UTC":
+        problems.append(Problem("unknown time zone", column="timezone", value=timezone))
+    if frequency not in ("daily", "weekly"):
+        problems.append(Problem("choose daily or weekly", column="frequency", value=frequency))
+    if frequency == "weekly" and not weekdays:
+        problems.append(Problem("choose at least one day", column="weekdays"))
+    if problems or clock is None:
+        raise InvalidInputError("please check the reminder", problems=problems)
+    days = parse_weekdays(",".join(weekdays)) if frequency == "weekly" else ()
+    return ReminderRule(frequency, clock.replace(second=0, microsecond=0), timezone, days)  # type: ignore[arg-type]
+
+
+@router.post("/practices/reminders", response_class=HTMLResponse)
+def add_reminder(
+    request: Request,
+    db: DbSession,
+    me: CurrentUser,
+    what: Annotated[str, Form()] = "",
+    frequency: Annotated[str, Form()] = "daily",
+    weekdays: Annotated[list[str] | None, Form()] = None,
+    time_of_day: Annotated[str, Form()] = "",
+    timezone: Annotated[str, Form()] = "UTC",
+    by_email: Annotated[str, Form()] = "",
+) -> Response:
+    """Add a repeating reminder for a practice."""
+    days = weekdays or []
+    form = {
+        "what": what,
+        "frequency": frequency,
+        "weekdays": days,
+        "time_of_day": time_of_day,
+        "timezone": timezone,
+        "by_email": by_email,
+    }
+    try:
+        rule = _parse_reminder(what, frequency, days, time_of_day, timezone)
+        _, unused_hash = new_token()  # the schema wants a unique hash per reminder
+        db.add(
+            ReminderSchedule(
+                person_id=me.id,
+                what=what,
+                frequency=ReminderFrequency(rule.frequency),
+                weekdays=",".join(rule.weekdays) or None,
+                time_of_day=rule.time_of_day,
+                timezone=rule.timezone,
+                by_email=by_email == "on",
+                feed_token_hash=unused_hash,
+                created_at=datetime.now(UTC),
+            )
+        )
+        db.commit()
+    except AttunementError as error:
+        db.rollback()
+        errors = field_errors(error, _REMINDER_FIELDS)
+        return _page(request, db, me, errors=errors, form=form, status_code=422)
+    return RedirectResponse("/practices#reminders", status_code=303)
+
+
+@router.post("/practices/reminders/{reminder_id}/delete")
+def delete_reminder(reminder_id: int, db: DbSession, me: CurrentUser) -> Response:
+    """Remove one of your reminders (from email and from the calendar feed)."""
+    db.delete(require_own_reminder(db, me.id, reminder_id))
+    db.commit()
+    return RedirectResponse("/practices#reminders", status_code=303)
+
+
+@router.post("/practices/feed", response_class=HTMLResponse)
+def make_feed(
+    request: Request, db: DbSession, me: CurrentUser, settings: AppSettings
+) -> HTMLResponse:
+    """Make (or replace) your private calendar link; the old link stops working."""
+    token, token_hash = new_token()
+    me.calendar_token_hash = token_hash
+    db.commit()
+    url = f"{settings.base_url.rstrip('/')}/practices/feed/{token}.ics"
+    return _page(request, db, me, feed_url=url)
+
+
+@router.post("/practices/feed/delete")
+def revoke_feed(db: DbSession, me: CurrentUser) -> Response:
+    """Turn the calendar link off."""
+    me.calendar_token_hash = None
+    db.commit()
+    return RedirectResponse("/practices#calendar", status_code=303)
+
+
+@router.get("/practices/feed/{token}.ics")
+def feed(token: str, db: DbSession, settings: AppSettings) -> Response:
+    """The private iCalendar feed of a person's reminders (no sign-in: the token is the key)."""
+    person = db.scalar(sa.select(Person).where(Person.calendar_token_hash == hash_token(token)))
+    if person is None:
+        raise NotFoundError(
+            "no calendar here",
+            hint="The link was replaced or turned off; make a new one on the Practices page.",
+        )
+    host = urlsplit(settings.base_url).hostname or "attunement"
+    schedules = db.scalars(
+        sa.select(ReminderSchedule)
+        .where(ReminderSchedule.person_id == person.id, ReminderSchedule.active.is_(True))
+        .order_by(ReminderSchedule.id)
+    )
+    events = []
+    for schedule in schedules:
+        text = reminder_text(schedule.what)
+        events.append(
+            FeedEvent(
+                uid=f"reminder-{schedule.id}@{host}",
+                rule=rule_of(schedule),
+                summary=text.title,
+                description=text.body,
+                starts_on=schedule.created_at.astimezone(rule_of(schedule).zone).date()
+                if schedule.created_at
+                else date.today(),
+                url=settings.base_url.rstrip("/") + text.path,
+            )
+        )
+    body = calendar_feed(events, name="attunement reminders", now=datetime.now(UTC))
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={
+            "Cache-Control": "private, max-age=300",
+            "Content-Disposition": 'inline; filename="attunement.ics"',
+            "X-Robots-Tag": "noindex",
+        },
+    )
