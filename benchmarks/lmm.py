@@ -122,6 +122,8 @@ def lme4_fit(data: pd.DataFrame, workdir: Path) -> tuple[float, dict[str, Any]] 
         print(f"  lme4 skipped: {proc.stderr.strip().splitlines()[-1:]}")
         return None
     out = json.loads(proc.stdout)
+    if isinstance(out["warnings"], str):  # jsonlite unboxes a single warning
+        out["warnings"] = [out["warnings"]]
     return float(out["seconds"]), {
         "estimate": np.asarray(out["estimate"]),
         "se": np.asarray(out["se"]),
