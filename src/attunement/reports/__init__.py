@@ -13,13 +13,25 @@ from attunement.reports.charts import (
     scatter_chart,
     trend_chart,
 )
+from attunement.reports.html import (
+    ReportOptions,
+    ReportResults,
+    analysis_report,
+    render_report,
+    table_html,
+)
 
 __all__ = [
     "PALETTE",
+    "ReportOptions",
+    "ReportResults",
     "Series",
+    "analysis_report",
     "bar_chart",
     "forest_chart",
     "nice_ticks",
+    "render_report",
     "scatter_chart",
+    "table_html",
     "trend_chart",
 ]

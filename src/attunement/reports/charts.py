@@ -3,7 +3,7 @@
 Every function returns one ``<svg>`` element as a string. The charts
 
 - scale to the width of their container (``viewBox`` plus ``width="100%"``), so a chart drawn
-  at 560 x 340 units fills a phone's screen and stays crisp on a desktop;
+  at 480 x 320 units fills a phone's screen and stays crisp on a desktop;
 - carry an accessible name and description (``role="img"``, ``<title>``, ``<desc>``, linked by
   ``aria-labelledby``); the description defaults to a plain-words summary of the data;
 - have a title, axis labels and "nice" tick values (1, 2, 2.5 or 5 times a power of ten);
@@ -115,8 +115,8 @@ def trend_chart(
     y_min: float | None = None,
     y_max: float | None = None,
     desc: str | None = None,
-    width: int = 560,
-    height: int = 340,
+    width: int = 480,
+    height: int = 320,
 ) -> str:
     """A line chart with a point at every observation, one line per series.
 
@@ -193,8 +193,8 @@ def scatter_chart(
     y_label: str,
     fit_line: bool = True,
     desc: str | None = None,
-    width: int = 560,
-    height: int = 340,
+    width: int = 480,
+    height: int = 320,
 ) -> str:
     """A scatter plot with the ordinary least-squares line y = b0 + b1 x drawn over the data.
 
@@ -265,8 +265,8 @@ def bar_chart(
     y_min: float | None = None,
     y_max: float | None = None,
     desc: str | None = None,
-    width: int = 560,
-    height: int = 340,
+    width: int = 480,
+    height: int = 320,
 ) -> str:
     """Grouped (side-by-side) bars: one cluster per category, one bar per group in each.
 
@@ -340,7 +340,7 @@ def forest_chart(
     x_label: str,
     reference: float | None = 0.0,
     desc: str | None = None,
-    width: int = 560,
+    width: int = 480,
     height: int | None = None,
 ) -> str:
     """A coefficient (forest) plot: one row per term, a point at the estimate and a horizontal
@@ -361,7 +361,7 @@ def forest_chart(
         if e is None:
             raise InvalidInputError(f"The estimate of {label!r} is missing.")
         rows.append((label, e, _number(lo, "ci_low"), _number(hi, "ci_high")))
-    label_width = min(200.0, 12 + 7.2 * max(len(r[0]) for r in rows))
+    label_width = min(width * 0.42, 16 + 8.2 * max(len(r[0]) for r in rows))
     row_h = 32
     height = height or int(70 + 56 + row_h * n)
     frame = _Frame(width, height, left=label_width, right=30, top=52, bottom=56)
@@ -383,7 +383,7 @@ def forest_chart(
         cy = frame.y1 + step * (i + 0.5)
         body.append(
             f'<text class="att-row-label" x="{frame.x0 - 8:.2f}" y="{cy + 4:.2f}" '
-            f'text-anchor="end">{escape(_shorten(label, label_width - 12))}</text>'
+            f'text-anchor="end">{escape(_shorten(label, label_width - 14))}</text>'
         )
         if lo is not None and hi is not None:
             body.append(
@@ -452,12 +452,12 @@ def _svg(
         f'viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMidYMid meet" '
         f'style="max-width:{width}px;height:auto;display:block" role="img" '
         f'aria-labelledby="{uid}-title {uid}-desc" font-family="{escape(_FONT)}" '
-        f'font-size="13" fill="#222">',
+        f'font-size="14" fill="#222">',
         f'<title id="{uid}-title">{escape(title)}</title>',
         f'<desc id="{uid}-desc">{escape(desc)}</desc>',
         f'<rect class="att-background" width="{width}" height="{height}" fill="#fff"/>',
         f'<text class="att-title" x="{width / 2:.1f}" y="24" text-anchor="middle" '
-        f'font-size="16" font-weight="600">{escape(title)}</text>',
+        f'font-size="17" font-weight="600">{escape(title)}</text>',
         *body,
     ]
     if x_label:
@@ -497,7 +497,7 @@ def _axes(
 
 
 def _y_axis(frame: _Frame, ticks: list[float], scale: _Scale, fmt: _Formatter) -> str:
-    parts = ['<g class="att-y-axis" font-size="12">']
+    parts = ['<g class="att-y-axis" font-size="13">']
     for tick in ticks:
         y = scale(tick)
         parts.append(
@@ -516,7 +516,7 @@ def _y_axis(frame: _Frame, ticks: list[float], scale: _Scale, fmt: _Formatter) -
 def _x_axis(
     frame: _Frame, ticks: list[float], scale: _Scale, fmt: _Formatter, *, grid: bool
 ) -> str:
-    parts = ['<g class="att-x-axis" font-size="12">']
+    parts = ['<g class="att-x-axis" font-size="13">']
     for tick in ticks:
         x = scale(tick)
         if grid:
