@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -17,14 +18,15 @@ REFERENCE = Path(__file__).parent / "reference"
 
 
 @pytest.fixture
-def engine(database_url: str) -> sa.Engine:
+def engine(database_url: str) -> Iterator[sa.Engine]:
     engine = create_engine_from_url(database_url)
     slopes = pd.read_csv(REFERENCE / "slopes.csv")
     slopes.loc[[3, 10], "x1"] = np.nan
     with engine.begin() as connection:
         slopes.to_sql("lmm_slopes", connection, index=False)
         pd.read_csv(REFERENCE / "stacked.csv").to_sql("lmm_stacked", connection, index=False)
-    return engine
+    yield engine
+    engine.dispose()
 
 
 def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
