@@ -38,11 +38,11 @@ from attunement.store.access import (
 from attunement.store.models import (
     Membership,
     Person,
-    PracticeLog,
     Relationship,
     ReminderFrequency,
     ReminderSchedule,
 )
+from attunement.store.records import create_reminder, log_practice
 from attunement.store.tokens import hash_token, new_token
 from attunement.web.deps import AppSettings, CurrentUser, DbSession, field_errors, render
 
@@ -143,7 +143,7 @@ def practices_page(request: Request, db: DbSession, me: CurrentUser) -> HTMLResp
 
 
 @router.post("/practices/log", response_class=HTMLResponse)
-def log_practice(
+def log_practice_done(
     request: Request,
     db: DbSession,
     me: CurrentUser,
@@ -167,15 +167,13 @@ def log_practice(
                 "the note is too long",
                 problems=[Problem("at most 2000 characters", column="note", value=len(note))],
             )
-        db.add(
-            PracticeLog(
-                person_id=me.id,
-                relationship_id=rel,
-                practice=practice,
-                done_at=datetime.now(UTC),
-                note=note.strip() or None,
-                shared=shared == "on" and rel is not None,
-            )
+        log_practice(
+            db,
+            me.id,
+            practice,
+            relationship_id=rel,
+            note=note.strip() or None,
+            shared=shared == "on" and rel is not None,
         )
         db.commit()
     except (InvalidInputError, NotFoundError) as error:
@@ -232,19 +230,17 @@ def add_reminder(
     }
     try:
         rule = _parse_reminder(what, frequency, days, time_of_day, timezone)
-        _, unused_hash = new_token()  # the schema wants a unique hash per reminder
-        db.add(
-            ReminderSchedule(
-                person_id=me.id,
-                what=what,
-                frequency=ReminderFrequency(rule.frequency),
-                weekdays=",".join(rule.weekdays) or None,
-                time_of_day=rule.time_of_day,
-                timezone=rule.timezone,
-                by_email=by_email == "on",
-                feed_token_hash=unused_hash,
-                created_at=datetime.now(UTC),
-            )
+        # The store also makes a per-reminder feed token; the app serves one feed per person
+        # (Person.calendar_token_hash), so that token is not used.
+        create_reminder(
+            db,
+            me.id,
+            what,
+            frequency=rule.frequency,
+            time_of_day=rule.time_of_day,
+            weekdays=",".join(rule.weekdays) or None,
+            timezone=rule.timezone,
+            by_email=by_email == "on",
         )
         db.commit()
     except AttunementError as error:
