@@ -165,3 +165,29 @@ def test_incomplete_long_diary_lists_the_gaps(tmp_path: Path) -> None:
     dropped = run("diary-reliability", str(path), *options, "--drop-incomplete")
     assert dropped.exit_code == 0, dropped.output
     assert "3 persons (2 incomplete left out)" in dropped.output
+
+
+def test_subscale_restricts_the_items(tmp_path: Path) -> None:
+    rng = np.random.default_rng(31)
+    support = rng.normal(size=(80, 3))  # significant other, family, friends
+    groups = {1: 0, 2: 0, 5: 0, 10: 0, 3: 1, 4: 1, 8: 1, 11: 1, 6: 2, 7: 2, 9: 2, 12: 2}
+    frame = pd.DataFrame(
+        {
+            f"mspss_{n}": np.clip(
+                np.round(4 + support[:, g] + rng.normal(scale=0.6, size=80)), 1, 7
+            )
+            for n, g in sorted(groups.items())
+        }
+    ).astype(int)
+    path = tmp_path / "mspss.csv"
+    frame.to_csv(path, index=False)
+    result = run("reliability", "mspss", str(path), "--subscale", "family", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert [row["item"] for row in data["items"]] == ["mspss_3", "mspss_4", "mspss_8", "mspss_11"]
+    family = frame[["mspss_3", "mspss_4", "mspss_8", "mspss_11"]].astype(float)
+    assert data["summary"]["alpha"] == pytest.approx(cronbach_alpha(family)["alpha"][0])
+    assert "subscale family" in data["instrument"]
+    unknown = run("reliability", "mspss", str(path), "--subscale", "work")
+    assert unknown.exit_code == 2
+    assert "significant_other, family, friends" in unknown.output

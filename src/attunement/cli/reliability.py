@@ -59,6 +59,11 @@ _FORMATS = click.Choice(["table", "csv", "json"])
     is_flag=True,
     help="Treat invalid answers as missing (the respondent is then left out) instead of failing.",
 )
+@click.option(
+    "--subscale",
+    metavar="ID",
+    help="Only the items of this subscale (e.g. --subscale family for mspss).",
+)
 @click.option("--person", metavar="COLUMN", help="Diary mode: the column naming the person.")
 @click.option("--time", metavar="COLUMN", help="Diary mode: the column naming the occasion.")
 @click.option(
@@ -73,6 +78,7 @@ def reliability_command(
     mappings: tuple[str, ...],
     ci: float,
     invalid_as_missing: bool,
+    subscale: str | None,
     person: str | None,
     time: str | None,
     drop_incomplete: bool,
@@ -96,6 +102,10 @@ def reliability_command(
         mapping=_parse_mappings(mappings),
         invalid="missing" if invalid_as_missing else "raise",
     )
+    title = _title(inst)
+    if subscale is not None:
+        keyed = keyed[_subscale_columns(inst, subscale)]
+        title += f", subscale {subscale}"
     if person is not None and time is not None:
         long = _diary_long(table, keyed, person, time)
         result = multilevel_reliability(
@@ -106,9 +116,9 @@ def reliability_command(
             value="value",
             incomplete="drop_persons" if drop_incomplete else "raise",
         )
-        _print_multilevel(result, fmt, title=_title(inst))
+        _print_multilevel(result, fmt, title=title)
         return
-    _print_scale(scale_reliability(keyed, ci=ci), fmt, title=_title(inst))
+    _print_scale(scale_reliability(keyed, ci=ci), fmt, title=title)
 
 
 @cli.command("diary-reliability")
@@ -152,6 +162,16 @@ def diary_reliability_command(
 
 def _title(inst: Instrument) -> str:
     return f"{inst.short_name}: {inst.name} ({inst.id})"
+
+
+def _subscale_columns(inst: Instrument, subscale: str) -> list[str]:
+    for sub in inst.scoring.subscales:
+        if sub.id == subscale:
+            return [f"{inst.id}_{number}" for number in sub.items]
+    known = ", ".join(sub.id for sub in inst.scoring.subscales) or "none"
+    raise InvalidInputError(
+        f"{inst.id} has no subscale {subscale!r}.", hint=f"Subscales of {inst.id}: {known}."
+    )
 
 
 def _diary_long(table: pd.DataFrame, keyed: pd.DataFrame, person: str, time: str) -> pd.DataFrame:
