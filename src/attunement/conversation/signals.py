@@ -119,7 +119,7 @@ SIGNAL_COLUMNS: Final[tuple[str, ...]] = (
     *(f"fw_{category}" for category in FUNCTION_WORD_CATEGORIES),
 )
 
-_EMPTY = TextSignals(0, "none", False, False, False, False, 0, 0, (0,) * 9, ())
+_EMPTY: Final = (0, "none", False, False, False, False, 0, 0, (0,) * 9, ())
 
 
 def _exploring(text: str, bits: int, lexicon: Lexicon) -> bool:
@@ -140,7 +140,15 @@ def text_signals(
 ) -> TextSignals:
     """The signals of one message's text; ``partner_content`` = content words of the turn
     it answers (for reflecting back)."""
-    lex = lexicon or load_lexicon()
+    return TextSignals(*_analyse(text, partner_content, lexicon or load_lexicon()))
+
+
+_Analysis = tuple[
+    int, Disclosure, bool, bool, bool, bool, int, int, tuple[int, ...], tuple[str, ...]
+]
+
+
+def _analyse(text: str, partner_content: frozenset[str], lex: Lexicon) -> _Analysis:
     tokens = tokenize(text)
     if not tokens and not text:
         return _EMPTY
@@ -211,7 +219,7 @@ def text_signals(
         caring = any(mark in text for mark in lex.caring_emoji)
     elif not caring and "<3" in text:
         caring = True
-    return TextSignals(
+    return (
         len(tokens),
         disclosure,
         bool(bits & Bits.UNDERSTANDING) or reflects,
@@ -268,14 +276,15 @@ def message_signals(
             turn_disclosed = False
             turn_content = set()
         if message.kind == "text":
-            found = text_signals(message.text, partner_content=partner_content, lexicon=lex)
-            if found.disclosure != "none":
+            found = _analyse(message.text, partner_content, lex)
+            if found[1] != "none":
                 turn_disclosed = True
             if len(turn_content) < _CONTENT_CAP:
-                turn_content.update(found.content)
+                turn_content.update(found[9])
             polarity = score(message.text) if score is not None else None
         else:
             found, polarity = _EMPTY, None
+        words, disclosure, understanding, validation, caring, exploring, we, me, fw, _ = found
         yield MessageSignals(
             message.line,
             stamp,
@@ -284,17 +293,17 @@ def message_signals(
             turn,
             starts,
             latency,
-            found.words,
-            found.disclosure,
-            found.understanding,
-            found.validation,
-            found.caring,
-            found.exploring_question,
-            found.we_words,
-            found.i_words,
+            words,
+            disclosure,
+            understanding,
+            validation,
+            caring,
+            exploring,
+            we,
+            me,
             answered_disclosed and turn > 1,
             polarity,
-            found.function_words,
+            fw,
         )
         previous_sender, previous_time = sender, stamp
 

@@ -30,7 +30,7 @@ import math
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -83,7 +83,7 @@ def language_style_matching(
     return total / len(counts_a)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Cell:
     messages: int = 0
     text_messages: int = 0
@@ -106,14 +106,15 @@ class _Cell:
     latencies: array[float] = field(default_factory=lambda: array("d"))
 
 
-def _week_of(day: date) -> date:
-    return day - timedelta(days=day.weekday())
+def _monday_ordinal(ordinal: int) -> int:
+    """The ordinal of the Monday starting the week (day 1, 0001-01-01, was a Monday)."""
+    return ordinal - (ordinal - 1) % 7
 
 
 def weekly_signals(signals: Iterable[MessageSignals]) -> pd.DataFrame:
     """One row per person and week with the columns in ``WEEKLY_COLUMNS`` (see module doc)."""
-    cells: dict[tuple[date, str], _Cell] = {}
-    turn_key: tuple[date, str] | None = None
+    cells: dict[tuple[int, str], _Cell] = {}
+    turn_key: tuple[int, str] | None = None
     turn_flags = [False, False, False, False, False]  # responds, und, val, car, disclosed
 
     def close_turn() -> None:
@@ -130,7 +131,7 @@ def weekly_signals(signals: Iterable[MessageSignals]) -> pd.DataFrame:
     for row in signals:
         if row.timestamp is None:
             continue
-        key = (_week_of(row.timestamp.date()), row.sender)
+        key = (_monday_ordinal(row.timestamp.toordinal()), row.sender)
         cell = cells.get(key)
         if cell is None:
             cell = cells[key] = _Cell()
@@ -169,8 +170,8 @@ def _rate(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator else math.nan
 
 
-def _frame(cells: dict[tuple[date, str], _Cell]) -> pd.DataFrame:
-    weeks: dict[date, list[str]] = {}
+def _frame(cells: dict[tuple[int, str], _Cell]) -> pd.DataFrame:
+    weeks: dict[int, list[str]] = {}
     for week, person in cells:
         weeks.setdefault(week, []).append(person)
     rows = []
@@ -190,7 +191,7 @@ def _frame(cells: dict[tuple[date, str], _Cell]) -> pd.DataFrame:
             disclosed = cell.emotional + cell.informational
             rows.append(
                 (
-                    week,
+                    date.fromordinal(week),
                     person,
                     cell.messages,
                     cell.words,
