@@ -94,7 +94,7 @@ def test_three_weeks_of_realistic_data(factory: sessionmaker[StoreSession]) -> N
             assert set(record.scores) >= {"interaction_responsiveness", "interaction_intimacy"}
         eis = session.scalars(sa.select(Measurement).where(Measurement.instrument_id == "eis"))
         totals = [m.scores["eis_total"] for m in eis]
-        assert len(totals) == 6 * 4  # weekly, four occasions, six people
+        assert len(totals) == 6 * 3  # at the end of each of three weeks, six people
         assert all(total is None or 5 <= total <= 25 for total in totals)
         live = session.get_one(ClosenessSession, summary.closeness_session_id)
         assert live.state is ClosenessState.FINISHED

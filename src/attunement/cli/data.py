@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 
 import click
 
@@ -14,7 +15,7 @@ from attunement.cli._group import cli
 from attunement.cli.db import database_url_option, settings_from
 from attunement.store.engine import StoreSession
 
-__all__ = ["demo"]
+__all__ = ["demo", "export"]
 
 
 @contextmanager
@@ -54,3 +55,79 @@ def demo(database_url: str | None, seed: int, start: datetime | None, days: int)
     with _session(database_url) as session:
         summary = generate_demo(session, seed=seed, start=first_day, days=days)
     click.echo(summary.describe())
+
+
+def _actor_id(session: StoreSession, email: str) -> int:
+    from attunement.errors import NotFoundError
+    from attunement.store.records import find_person_by_email
+
+    person = find_person_by_email(session, email)
+    if person is None:
+        raise NotFoundError(
+            f"No account with the email address {email!r}.",
+            hint="Give the email address of the account the export is made for (--as).",
+        )
+    return person.id
+
+
+@cli.command()
+@database_url_option
+@click.option("--study", "study_id", type=int, default=None, help="Export this study.")
+@click.option(
+    "--relationship", "relationship_id", type=int, default=None, help="Export this relationship."
+)
+@click.option(
+    "--as",
+    "actor_email",
+    required=True,
+    help="Email of the account the export is made for: the study's researcher, or a member "
+    "of the relationship. Its access rules apply and the export is audited under it.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder to write the files to (created if missing).",
+)
+@click.option(
+    "--format",
+    "formats",
+    type=click.Choice(["csv", "parquet", "sav"]),
+    multiple=True,
+    help="File formats (repeat the option); default: all three. The codebook (JSON and "
+    "Markdown) is always written.",
+)
+def export(
+    database_url: str | None,
+    study_id: int | None,
+    relationship_id: int | None,
+    actor_email: str,
+    out_dir: Path,
+    formats: tuple[str, ...],
+) -> None:
+    """Export a study (pseudonymized) or a relationship: long and dyad-wide tables.
+
+    Writes <name>_long, <name>_dyad_interactions and <name>_dyad_weekly as CSV, Parquet and
+    SPSS .sav, with a codebook. See docs/store.md for the columns and the _a/_b suffixes.
+    """
+    from attunement.errors import InvalidInputError
+    from attunement.store.export import EXPORT_FORMATS, export_relationship, export_study
+
+    if (study_id is None) == (relationship_id is None):
+        raise InvalidInputError(
+            "Give exactly one of --study and --relationship.",
+            hint="For example: attunement export --study 1 --as researcher@example.org --out x",
+        )
+    chosen = list(formats) or list(EXPORT_FORMATS)
+    with _session(database_url) as session:
+        actor = _actor_id(session, actor_email)
+        if study_id is not None:
+            paths = export_study(session, actor, study_id, out_dir, formats=chosen)
+        else:
+            paths = export_relationship(
+                session, actor, relationship_id or 0, out_dir, formats=chosen
+            )
+    click.echo(f"Wrote {len(paths)} files to {out_dir}:")
+    for path in paths:
+        click.echo(f"  {path.name}")

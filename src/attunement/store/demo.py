@@ -350,10 +350,9 @@ def _weekly_checkins(
     for index, person in enumerate(people):
         other = people[1 - index]
         plan = dyad.people[index]
-        for week in range(weeks + 1):
-            day = min(week * 7, days - 1)
-            when = _at(t0, day, 21.0, rng)
-            recent = intimacy.get((person, max(week - 1, 0)), [])
+        for week in range(weeks):  # at the end of each week, about that week
+            when = _at(t0, week * 7 + 6, 21.0, rng)
+            recent = intimacy.get((person, week), [])
             level = float(np.mean(recent)) if recent else (plan.responsiveness + 4.5) / 2
             eis_centre = 1 + (level - 1) * 4 / 6  # 1-7 intimacy onto the EIS 1-5 agreement
             eis: dict[str, int | None] = {
