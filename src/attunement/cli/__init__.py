@@ -9,6 +9,7 @@ from __future__ import annotations
 
 # Command modules register their commands on import. Keep the list alphabetical.
 # Each line: "from attunement.cli import MODULE as MODULE", marked noqa F401.
+from attunement.cli import analyze as analyze
 from attunement.cli import chat as chat
 from attunement.cli import data as data
 from attunement.cli import db as db
