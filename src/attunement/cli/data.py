@@ -15,7 +15,7 @@ from attunement.cli._group import cli
 from attunement.cli.db import database_url_option, settings_from
 from attunement.store.engine import StoreSession
 
-__all__ = ["demo", "export"]
+__all__ = ["demo", "export", "import_"]
 
 
 @contextmanager
@@ -131,3 +131,36 @@ def export(
     click.echo(f"Wrote {len(paths)} files to {out_dir}:")
     for path in paths:
         click.echo(f"  {path.name}")
+
+
+@cli.command(name="import")
+@database_url_option
+@click.argument("kind", type=click.Choice(["measurements", "interactions"]))
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--instrument",
+    "instrument_id",
+    default=None,
+    help="Instrument of every row (measurements without an instrument_id column).",
+)
+@click.option("--dry-run", is_flag=True, help="Check the file and count; store nothing.")
+def import_(
+    database_url: str | None,
+    kind: str,
+    path: Path,
+    instrument_id: str | None,
+    dry_run: bool,
+) -> None:
+    """Import measurements or interaction records (diary) from a CSV, Excel, .sav or Parquet
+    file. The whole file is checked first: a file with any problem is rejected whole and every
+    problem is listed with its line and column. See docs/store.md for the columns."""
+    from attunement.store.imports import import_interactions, import_measurements
+
+    with _session(database_url) as session:
+        if kind == "measurements":
+            report = import_measurements(
+                session, path, instrument_id=instrument_id, dry_run=dry_run
+            )
+        else:
+            report = import_interactions(session, path, dry_run=dry_run)
+    click.echo(report.describe())
