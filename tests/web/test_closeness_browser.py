@@ -13,9 +13,11 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 
 from attunement.settings import Settings
 from attunement.web import create_app
@@ -37,19 +39,11 @@ PHONE = {"width": 390, "height": 844}
 SHOTS = os.environ.get("ATTUNEMENT_SCREENSHOTS")
 
 
-@pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[str]:
+@contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """Run ``app`` under uvicorn on a free loopback port; yield its address."""
     import uvicorn
 
-    settings = Settings(
-        environment="test",
-        database_url=f"sqlite:///{tmp_path / 'live.sqlite3'}",
-        data_dir=tmp_path,
-        secret_key=SECRET,
-        base_url="http://127.0.0.1",
-        clock_speed=900,  # a 15-minute set lasts one real second
-    )
-    app = create_app(settings)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -62,10 +56,30 @@ def live_server(tmp_path: Path) -> Iterator[str]:
         if time.monotonic() > deadline:
             raise RuntimeError("the test server did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+def live_settings(tmp_path: Path, **extra: object) -> Settings:
+    return Settings(
+        environment="test",
+        database_url=f"sqlite:///{tmp_path / 'live.sqlite3'}",
+        data_dir=tmp_path,
+        secret_key=SECRET,
+        base_url="http://127.0.0.1",
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[str]:
+    # A 15-minute set lasts one real second.
+    with serving(create_app(live_settings(tmp_path, clock_speed=900))) as url:
+        yield url
 
 
 def shot(page: object, name: str) -> None:

@@ -45,7 +45,10 @@ _PARTS = {
 }
 
 
-_SCATTERS = (("self_disclosure", "Shared about self"), ("responsiveness", "Felt understood"))
+_SCATTERS = (
+    ("self_disclosure", "Shared about self", "Sharing and closeness"),
+    ("responsiveness", "Felt understood", "Feeling understood and closeness"),
+)
 
 
 class PersonSummary(BaseModel):
@@ -168,22 +171,22 @@ def _charts(
         own = interactions[interactions["person"] == pid]
         if len(own) < 3:
             continue
-        who = "Your" if pid == me else f"{name}'s"
+        owner = "Your" if pid == me else f"{name}'s"
         pair = []
-        for part, label in (
-            ("self_disclosure", "Shared about self"),
-            ("responsiveness", "Felt understood"),
-        ):
+        for part, label, title in _SCATTERS:
             data = own[[part, "intimacy"]].dropna()
-            if len(data) < 3:
+            # A plot needs a few points and some spread; otherwise it says nothing.
+            if len(data) < 3 or data[part].nunique() < 2:
                 continue
             pair.append(
                 scatter_chart(
                     [float(v) for v in data[part]],
                     [float(v) for v in data["intimacy"]],
-                    title=f"{who} interactions: {label.lower()} and closeness",
+                    title=title,
                     x_label=f"{label} (1-7)",
                     y_label="Felt close (1-7)",
+                    desc=f"{owner} interactions: {label.lower()} against how close it felt, "
+                    "one dot per interaction.",
                 )
             )
         if pair:
