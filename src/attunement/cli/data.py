@@ -15,7 +15,7 @@ from attunement.cli._group import cli
 from attunement.cli.db import database_url_option, settings_from
 from attunement.store.engine import StoreSession
 
-__all__ = ["demo", "export", "import_"]
+__all__ = ["backup", "demo", "erase_person_command", "export", "import_", "restore"]
 
 
 @contextmanager
@@ -163,4 +163,56 @@ def import_(
             )
         else:
             report = import_interactions(session, path, dry_run=dry_run)
+    click.echo(report.describe())
+
+
+@cli.command()
+@database_url_option
+@click.argument("destination", required=False, type=click.Path(path_type=Path))
+def backup(database_url: str | None, destination: Path | None) -> None:
+    """Copy the SQLite database while it runs (online backup), checked, to DESTINATION (a
+    file or folder; default: backups/ beside the database). PostgreSQL: use pg_dump."""
+    from attunement.store.backup import backup_sqlite
+
+    settings = settings_from(database_url)
+    info = backup_sqlite(settings.resolved_database_url(), destination)
+    click.echo(f"Backup written: {info.describe()}")
+
+
+@cli.command()
+@database_url_option
+@click.argument("backup_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore(database_url: str | None, backup_file: Path, yes: bool) -> None:
+    """Replace the SQLite database with BACKUP_FILE (checked first; the current database is
+    saved as backups/before-restore-*.sqlite3). Stop the server first."""
+    from attunement.store.backup import check_backup, restore_sqlite
+
+    settings = settings_from(database_url)
+    info = check_backup(backup_file)
+    if not yes:
+        click.confirm(
+            f"Replace {settings.resolved_database_url()} with {info.describe()}?", abort=True
+        )
+    saved = restore_sqlite(backup_file, settings.resolved_database_url())
+    click.echo(f"Restored {info.path}. The previous database is saved as {saved.path}.")
+
+
+@cli.command(name="erase-person")
+@database_url_option
+@click.argument("email")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def erase_person_command(database_url: str | None, email: str, yes: bool) -> None:
+    """Erase a person and everything that identifies them (right to be forgotten).
+
+    Their account and all their records go; other people's records stay, unlinked from
+    theirs. This cannot be undone (backups made before still hold the data).
+    """
+    from attunement.store.erasure import erase_person
+
+    with _session(database_url) as session:
+        person_id = _actor_id(session, email)
+        if not yes:
+            click.confirm(f"Erase {email} and all their records? This cannot be undone", abort=True)
+        report = erase_person(session, person_id)
     click.echo(report.describe())
