@@ -223,3 +223,10 @@ def test_star_expands_to_all_interactions(variables: list[str]) -> None:
     assert len(f.fixed.terms) == 2 ** len(variables) - 1
     degrees = [len(t) for t in f.fixed.terms]
     assert degrees == sorted(degrees)
+
+
+def test_dates_are_refused_with_a_hint() -> None:
+    frame = _frame()
+    frame["when"] = pd.date_range("2024-01-01", periods=6)
+    with pytest.raises(InvalidInputError, match="days since the start"):
+        build_design(parse_formula("y ~ when + (1 | g)"), frame)

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from attunement.analysis import fit_lmm, fit_lmm_statistics, lmm_statistics, parse_formula
 from attunement.analysis.formula import build_design
+from attunement.analysis.mixed import _Model
 from attunement.errors import InvalidInputError
 
 
@@ -198,3 +199,29 @@ def test_row_order_does_not_matter(seed: int) -> None:
     b = fit_lmm("y ~ x + (1 + x | g)", shuffled)
     np.testing.assert_allclose(a.fixed["estimate"], b.fixed["estimate"], rtol=1e-6, atol=1e-9)
     assert a.deviance == pytest.approx(b.deviance, rel=1e-10)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    theta=st.tuples(st.floats(0.05, 3.0), st.floats(-2.0, 2.0), st.floats(0.05, 3.0)),
+    reml=st.booleans(),
+    log_delta=st.floats(-1.0, 1.0),
+)
+def test_analytic_gradient_matches_differences(
+    theta: tuple[float, float, float], reml: bool, log_delta: float
+) -> None:
+    data = _panel(seed=4, groups=12, size=6, slope_sd=0.5)
+    data["dv"] = np.where(np.arange(len(data)) % 2 == 0, "a", "b")
+    design = build_design(parse_formula("y ~ x + w + (1 + x | g)"), data)
+    codes = (data["dv"] == "b").to_numpy().astype(int)
+    model = _Model(lmm_statistics(design, codes, ["a", "b"], "dv"), reml=reml)
+    point = np.array(theta)
+    delta = np.array([log_delta])
+    analytic = model.evaluate(point, delta, gradient=True).gradient
+    assert analytic is not None
+    for k in range(3):
+        step = np.zeros(3)
+        step[k] = 1e-6
+        up = model.evaluate(point + step, delta, gradient=False).criterion
+        down = model.evaluate(point - step, delta, gradient=False).criterion
+        assert analytic[k] == pytest.approx((up - down) / 2e-6, rel=1e-5, abs=1e-5)

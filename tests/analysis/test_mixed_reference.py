@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attunement.analysis import LmmResult, fit_lmm
+from attunement.analysis import LmmResult, fit_lmm, lmm_statistics, parse_formula
+from attunement.analysis.formula import build_design
+from attunement.analysis.mixed import _Model
 
 REFERENCE = Path(__file__).parent / "reference"
 MODELS: list[dict[str, Any]] = json.loads((REFERENCE / "lmm_reference.json").read_text())["models"]
@@ -131,3 +133,19 @@ def test_to_dict_shape() -> None:
 def test_residual_groups_json_lists_each_level() -> None:
     out = _fit("varident_intercept_reml").to_dict()
     assert set(out["random"]["Residual"]["sd"]) == {"m", "y"}
+
+
+@pytest.mark.parametrize("model", _models("lme4"))
+def test_criterion_at_lme4_theta_equals_lme4(model: dict[str, Any]) -> None:
+    """The profiled criterion itself (not the optimiser) equals lme4's at lme4's theta."""
+    parsed = parse_formula(model["formula"])
+    design = build_design(parsed, _data(model["file"]))
+    statistics = lmm_statistics(design)
+    criterion = _Model(statistics, reml=model["reml"]).evaluate(
+        np.asarray(model["theta"]), np.zeros(0), gradient=False
+    )
+    assert criterion.criterion == pytest.approx(model["deviance"], rel=1e-10)
+    fixed = pd.DataFrame(model["fixed"])
+    assert statistics.beta_offset is not None
+    beta = criterion.beta + statistics.beta_offset
+    np.testing.assert_allclose(beta, fixed["estimate"], rtol=1e-7)

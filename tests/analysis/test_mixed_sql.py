@@ -76,3 +76,26 @@ def test_unknown_table_and_columns(engine: sa.Engine) -> None:
             fit_lmm_sql(connection, "lmm_slopes", "y ~ x9 + (1 | g)")
         with pytest.raises(InvalidInputError, match="not numeric"):
             fit_lmm_sql(connection, "lmm_slopes", "grp ~ x1 + (1 | g)")
+
+
+def test_response_with_a_large_mean_loses_no_precision(database_url: str) -> None:
+    # y / 1000 + 5000: uncentred cross products would cancel ~10 digits of the residual sum of
+    # squares; the least-squares offset keeps them (in the database as in NumPy).
+    frame = pd.read_csv(REFERENCE / "slopes.csv")
+    base = fit_lmm("y ~ x1 + x2 + (1 + x1 | g)", frame)
+    frame["y"] = frame["y"] / 1000 + 5000
+    engine = create_engine_from_url(database_url)
+    try:
+        with engine.begin() as connection:
+            frame.to_sql("lmm_shifted", connection, index=False)
+        with engine.connect() as connection:
+            in_db = fit_lmm_sql(connection, "lmm_shifted", "y ~ x1 + x2 + (1 + x1 | g)")
+    finally:
+        engine.dispose()
+    in_memory = fit_lmm("y ~ x1 + x2 + (1 + x1 | g)", frame)
+    for fit in (in_db, in_memory):
+        np.testing.assert_allclose(fit.theta, base.theta, rtol=1e-5)
+        np.testing.assert_allclose(fit.fixed["se"], base.fixed["se"] / 1000, rtol=1e-5)
+        assert fit.fixed["estimate"].iloc[0] == pytest.approx(
+            base.fixed["estimate"].iloc[0] / 1000 + 5000, rel=1e-9
+        )

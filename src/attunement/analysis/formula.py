@@ -501,6 +501,12 @@ def build_design(formula: Formula, data: pd.DataFrame) -> Design:
     for name in used:
         if formula.random is not None and name == formula.random.group:
             continue
+        kind = data[name].dtype
+        if pd.api.types.is_datetime64_any_dtype(kind) or pd.api.types.is_timedelta64_dtype(kind):
+            raise InvalidInputError(
+                f"Column {name!r} holds dates or times, which cannot enter a model as they are.",
+                hint="Convert it to a number first, e.g. days since the start of the diary.",
+            )
         problems.extend(_numeric_problems(data[name], name))
     if problems:
         columns = sorted({p.column for p in problems if p.column})

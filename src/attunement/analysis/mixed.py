@@ -85,6 +85,11 @@ class LmmStatistics:
     ``cross`` has shape (S, m, m, G): for every residual stratum s and group g the cross
     products of the m distinct columns of [X, Z, y] (``columns``; y is last). ``counts`` has
     shape (S, G). ``x_index`` / ``z_index`` pick the columns of X and Z out of the m.
+
+    ``beta_offset``: when set, the response column holds y - X beta_offset (beta_offset an
+    ordinary least-squares fit). This exact reparametrisation (beta = beta_offset + the fitted
+    shift) keeps the cross products of the response small, so the residual sum of squares is
+    not lost to cancellation when y has a large mean; the fit adds the offset back.
     """
 
     columns: list[str]
@@ -96,6 +101,7 @@ class LmmStatistics:
     group_levels: list[str]
     strata: list[str] = field(default_factory=list)
     residual_groups: str | None = None
+    beta_offset: _Array | None = None
 
     @property
     def n_obs(self) -> int:
@@ -134,7 +140,8 @@ def lmm_statistics(
         z_index.append(names.index(name))
     x_index = [names.index(name) for name in design.x_names]
     names.append(formula.response)
-    blocks.append(design.y)
+    offset = _least_squares(design.x, design.y)
+    blocks.append(design.y - design.x @ offset)
     n_groups = len(design.group_levels)
     n_strata = 1 if strata_codes is None else len(strata or [])
     codes = design.group_codes
@@ -159,7 +166,20 @@ def lmm_statistics(
         group_levels=design.group_levels,
         strata=list(strata or []),
         residual_groups=None if strata_codes is None else residual_groups,
+        beta_offset=offset,
     )
+
+
+def _least_squares(x: _Array, y: _Array) -> _Array:
+    """Ordinary least-squares coefficients of y on X (see ``LmmStatistics.beta_offset``)."""
+    return _normal_equations(x.T @ x, x.T @ y)
+
+
+def _normal_equations(xtx: _Array, xty: _Array) -> _Array:
+    """Solve X'X b = X'y, scaled, tolerating rank deficiency (any solution will do)."""
+    scale = np.sqrt(np.where(np.diag(xtx) > 0, np.diag(xtx), 1.0))
+    solution = np.linalg.lstsq(xtx / np.outer(scale, scale), xty / scale, rcond=None)[0]
+    return np.asarray(solution / scale)
 
 
 # --------------------------------------------------------------------------- small blocks
@@ -853,12 +873,14 @@ def _fit(
     singular, singular_notes = _singularity(theta, model, z_names, statistics.group)
     notes.extend(singular_notes)
     df = _satterthwaite(model, theta, log_delta, sigma, notes)
-    t_values = ev.beta / se
+    offset = statistics.beta_offset
+    beta = ev.beta if offset is None else ev.beta + offset
+    t_values = beta / se
     p_values = 2.0 * stats.t.sf(np.abs(t_values), df)
     fixed = pd.DataFrame(
         {
             "term": x_names,
-            "estimate": ev.beta,
+            "estimate": beta,
             "se": se,
             "df": df,
             "t": t_values,

@@ -33,6 +33,7 @@ from attunement.analysis.formula import (
 from attunement.analysis.mixed import (
     LmmResult,
     LmmStatistics,
+    _normal_equations,
     check_statistics,
     fit_lmm_statistics,
 )
@@ -114,7 +115,28 @@ def lmm_statistics_sql(
             value = value * part
         return value
 
-    blocks = [expression(c) for c in distinct] + [sa.cast(col[parsed.response], sa.Float)]
+    response = sa.cast(col[parsed.response], sa.Float)
+    x_exprs = [expression(c) for c in x_cols]
+    # First pass: X'X and X'y over all complete rows, for the least-squares offset that keeps
+    # the response's cross products free of cancellation (see LmmStatistics.beta_offset).
+    p = len(x_exprs)
+    totals = connection.execute(
+        sa.select(
+            *(sa.func.sum(x_exprs[a] * x_exprs[b]) for a in range(p) for b in range(p)),
+            *(sa.func.sum(x_exprs[a] * response) for a in range(p)),
+        ).where(complete)
+    ).one()
+    if totals[0] is None:
+        raise InvalidInputError(
+            f"No complete rows in {table!r}: every row misses a value in " + ", ".join(used) + "."
+        )
+    xtx = np.array([float(v) for v in totals[: p * p]]).reshape(p, p)
+    xty = np.array([float(v) for v in totals[p * p :]])
+    offset = _normal_equations(xtx, xty)
+    shifted: Any = response
+    for coef, expr in zip(offset, x_exprs, strict=True):
+        shifted = shifted - sa.literal(float(coef), sa.Float) * expr
+    blocks = [expression(c) for c in distinct] + [shifted]
     names = [c.name for c in distinct] + [parsed.response]
     m = len(blocks)
     pairs = [(a, b) for a in range(m) for b in range(a, m)]
@@ -123,8 +145,8 @@ def lmm_statistics_sql(
         sa.select(
             *keys,
             sa.func.count(),
-            sa.func.min(blocks[-1]),
-            sa.func.max(blocks[-1]),
+            sa.func.min(response),
+            sa.func.max(response),
             *(sa.func.sum(blocks[a] * blocks[b]) for a, b in pairs),
         )
         .where(complete)
@@ -167,6 +189,7 @@ def lmm_statistics_sql(
         group_levels=[_level_name(v) for v in group_values],
         strata=[_level_name(v) for v in strata_values] if residual_groups else [],
         residual_groups=residual_groups,
+        beta_offset=offset,
     )
     x_names = [c.name for c in x_cols]
     z_names = [c.name for c in z_cols]
