@@ -29,6 +29,10 @@ Use them in a router like this::
 - :data:`FormFields` (``Depends(form_fields)``): every field of a submitted form as a
   ``dict[str, str]`` (the last value of a repeated field), for forms whose fields are not known
   in advance (a questionnaire's items).
+- :data:`IdPath` / :data:`IdQuery`: a record id in the path or query, 1 to :data:`MAX_ID`
+  (the database's integer range; a larger number is a clear 422, not a database error).
+- Pages may not use inline scripts (``Content-Security-Policy: script-src 'self'``): put
+  JavaScript in ``web/static`` and load it with ``<script src="/static/...">``.
 - :data:`AppSettings`: the :class:`~attunement.settings.Settings` the app was built with.
 """
 
@@ -39,7 +43,7 @@ import hmac
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Path, Query
 from sqlalchemy.orm import sessionmaker
 from starlette.requests import Request
 
@@ -52,10 +56,13 @@ from attunement.web.failures import AuthenticationRequiredError
 from attunement.web.templating import render
 
 __all__ = [
+    "MAX_ID",
     "AppSettings",
     "CurrentUser",
     "DbSession",
     "FormFields",
+    "IdPath",
+    "IdQuery",
     "OptionalUser",
     "client_address",
     "csrf_token",
@@ -169,7 +176,12 @@ async def form_fields(request: Request) -> dict[str, str]:
     return {key: value for key, value in form.items() if isinstance(value, str)}
 
 
+MAX_ID = 2**31 - 1
+"""The largest record id (PostgreSQL's ``integer``)."""
+
 DbSession = Annotated[StoreSession, Depends(get_db)]
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 FormFields = Annotated[dict[str, str], Depends(form_fields)]
 CurrentUser = Annotated[Person, Depends(get_current_user)]
 OptionalUser = Annotated[Person | None, Depends(get_optional_user)]

@@ -25,10 +25,13 @@ from attunement.web.checkins import (
     trend_points,
 )
 from attunement.web.deps import (
+    MAX_ID,
     AppSettings,
     CurrentUser,
     DbSession,
     FormFields,
+    IdPath,
+    IdQuery,
     field_errors,
     render,
 )
@@ -53,7 +56,10 @@ def _parse_about(value: str) -> tuple[int | None, int | None]:
         return None, None
     try:
         relationship, _, person = value.partition(":")
-        return int(relationship), int(person) if person else None
+        ids = int(relationship), int(person) if person else None
+        if not all(1 <= number <= MAX_ID for number in ids if number is not None):
+            raise ValueError(value)
+        return ids
     except ValueError:
         raise InvalidInputError(
             "Choose the person from the list.",
@@ -88,7 +94,7 @@ def new_page(
     me: CurrentUser,
     settings: AppSettings,
     instrument: str = CHECKIN_DEFAULT,
-    relationship: int | None = None,
+    relationship: IdQuery = None,
 ) -> HTMLResponse:
     chosen = load_checkin_instrument(settings, instrument)
     context = _form_context(db, me, settings, chosen, {})
@@ -165,7 +171,7 @@ def result_page(
     db: DbSession,
     me: CurrentUser,
     settings: AppSettings,
-    measurement_id: int,
+    measurement_id: IdPath,
 ) -> HTMLResponse:
     """One check-in: the scores in plain words, the citation, and the trend."""
     view = read_measurement(db, me.id, measurement_id)

@@ -14,7 +14,16 @@ from attunement.store import records
 from attunement.store.access import read_interaction
 from attunement.store.models import Person
 from attunement.web.checkins import DIARY_INSTRUMENT, parse_answers
-from attunement.web.deps import CurrentUser, DbSession, FormFields, field_errors, render
+from attunement.web.deps import (
+    MAX_ID,
+    CurrentUser,
+    DbSession,
+    FormFields,
+    IdPath,
+    IdQuery,
+    field_errors,
+    render,
+)
 from attunement.web.diary import (
     CHANNEL_LABELS,
     DURATION_CHOICES,
@@ -69,10 +78,14 @@ def _int_or_none(value: str, column: str, problems: list[Problem]) -> int | None
     if not value.strip():
         return None
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         problems.append(Problem("not a whole number", column=column, value=value))
         return None
+    if not -MAX_ID <= number <= MAX_ID:
+        problems.append(Problem("out of range", column=column, value=value))
+        return None
+    return number
 
 
 @router.get("/diary/new", response_class=HTMLResponse)
@@ -80,8 +93,8 @@ def new_page(
     request: Request,
     db: DbSession,
     me: CurrentUser,
-    relationship: int | None = None,
-    responds_to: int | None = None,
+    relationship: IdQuery = None,
+    responds_to: IdQuery = None,
 ) -> Response:
     relationships = my_relationships(db, me)
     if not relationships:
@@ -170,7 +183,7 @@ def _answers(fields: dict[str, str]) -> dict[str, int | None]:
 
 @router.get("/diary/{interaction_id}", response_class=HTMLResponse)
 def entry_page(
-    request: Request, db: DbSession, me: CurrentUser, interaction_id: int
+    request: Request, db: DbSession, me: CurrentUser, interaction_id: IdPath
 ) -> HTMLResponse:
     """One record, and the other person's view of the same interaction when revealed."""
     view = read_interaction(db, me.id, interaction_id)
@@ -197,7 +210,7 @@ def entry_page(
 
 @router.get("/diary", response_class=HTMLResponse)
 def diary_page(
-    request: Request, db: DbSession, me: CurrentUser, relationship: int | None = None
+    request: Request, db: DbSession, me: CurrentUser, relationship: IdQuery = None
 ) -> Response:
     relationships = my_relationships(db, me)
     if not relationships:

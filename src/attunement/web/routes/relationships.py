@@ -15,6 +15,7 @@ from attunement.web.deps import (
     AppSettings,
     CurrentUser,
     DbSession,
+    IdPath,
     OptionalUser,
     field_errors,
     render,
@@ -162,7 +163,7 @@ def _detail(
 
 @router.get("/relationships/{relationship_id}", response_class=HTMLResponse)
 def detail_page(
-    request: Request, db: DbSession, me: CurrentUser, relationship_id: int
+    request: Request, db: DbSession, me: CurrentUser, relationship_id: IdPath
 ) -> HTMLResponse:
     return _detail(request, db, me, relationship_id)
 
@@ -173,7 +174,7 @@ def invite(
     db: DbSession,
     me: CurrentUser,
     settings: AppSettings,
-    relationship_id: int,
+    relationship_id: IdPath,
     role: Annotated[str, Form()] = "partner",
 ) -> HTMLResponse:
     """A new single-use invitation link, shown once, with its QR code."""
@@ -207,7 +208,7 @@ def sharing(
     request: Request,
     db: DbSession,
     me: CurrentUser,
-    relationship_id: int,
+    relationship_id: IdPath,
     mutual_reveal: Annotated[str | None, Form()] = None,
     share_measurements_default: Annotated[str | None, Form()] = None,
     share_interactions_default: Annotated[str | None, Form()] = None,
@@ -238,7 +239,7 @@ def sharing(
 
 
 @router.post("/relationships/{relationship_id}/leave")
-def leave(request: Request, db: DbSession, me: CurrentUser, relationship_id: int) -> Response:
+def leave(request: Request, db: DbSession, me: CurrentUser, relationship_id: IdPath) -> Response:
     """Leave at once; one's own records stay one's own."""
     records.leave_relationship(db, me.id, relationship_id)
     db.commit()
