@@ -740,7 +740,9 @@ def _check_collinear(xtx: _Array, names: list[str], kind: str) -> None:
             sub = xtx[np.ix_(kept, kept)]
             coef = np.linalg.solve(sub, xtx[kept, j])
             residual = xtx[j, j] - xtx[kept, j] @ coef
-            if residual <= 1e-10 * xtx[j, j]:
+            # about R's QR tolerance (1e-7 on the norm scale): a predictor whose mean is a
+            # million times its SD is still told apart from the intercept
+            if residual <= 1e-13 * xtx[j, j]:
                 weights = np.abs(coef) * scale[kept] / scale[j]
                 partners = [names[k] for k, w in zip(kept, weights, strict=True) if w > 1e-6]
                 problems.append(
