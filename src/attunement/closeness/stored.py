@@ -274,8 +274,8 @@ def act(
         new = transition(state)
         if new is state:
             return StoredSession(record, state)
-        _mirror(db, record, new, clock)
         try:
+            _mirror(db, record, new, clock)
             db.commit()
         except StaleDataError:
             db.rollback()
