@@ -25,8 +25,17 @@ def test_set_has_at_least_300_labelled_messages_with_negatives_and_positives() -
         assert 20 <= frame[column].sum() <= len(frame) - 100, column
 
 
-def test_evaluation_table_and_modest_floor() -> None:
-    table = evaluate().set_index("signal")
+def test_heldout_set_is_separate() -> None:
+    development, heldout = load_evaluation_set(), load_evaluation_set("heldout")
+    assert len(heldout) >= 150
+    assert not set(development["id"]) & set(heldout["id"])
+    shared = set(development["text"]) & set(heldout["text"])
+    assert all(len(text) < 10 for text in shared), shared  # only "👍" and the like
+
+
+@pytest.mark.parametrize("which", ["development", "heldout"])
+def test_evaluation_table_and_modest_floor(which: str) -> None:
+    table = evaluate(which).set_index("signal")
     assert list(table.index) == list(EVALUATED_SIGNALS)
     assert (table["true_positives"] <= table[["positives", "predicted"]].min(axis=1)).all()
     # A modest floor that catches a broken rule or lexicon, not a target tuned to pass.
@@ -44,6 +53,7 @@ def test_script_prints_precision_and_recall() -> None:
     assert "recall" in proc.stdout
     assert "emotional_disclosure" in proc.stdout
     assert "false alarm" in proc.stdout
+    assert "Held-out set" in proc.stdout
 
 
 def test_invalid_labels_are_reported_by_line(tmp_path: Path) -> None:

@@ -1,16 +1,21 @@
 """Precision and recall of each conversation signal on the labelled evaluation set.
 
-Run ``python -m attunement.conversation.evaluate`` (``--misses`` lists the disagreements). The set
-(``evaluation/labelled_messages.csv``) holds messages written for attunement, each with the
-message it answers (``context``, empty for an opening), labelled by hand following
-``docs/conversation-labelling.md``. Each row is scored as a two-message chat (context by one
+Run ``python -m attunement.conversation.evaluate`` (``--misses`` lists the disagreements). Two
+sets of messages written for attunement, each message with the one it answers (``context``, empty
+for an opening), labelled by hand following ``docs/conversation-labelling.md``:
+
+* ``evaluation/labelled_messages.csv`` (340, the *development* set): written after the first
+  version of the rules; the rules were later revised while looking at its disagreements, so its
+  figures are optimistic.
+* ``evaluation/heldout_messages.csv`` (159, the *held-out* set): written and committed before that
+  revision and never used to change a rule; its figures are the honest estimate.
+ Each row is scored as a two-message chat (context by one
 person, the message by the other) through :func:`~attunement.conversation.message_signals`, the
 same path as a real export.
 
 Precision = TP / (TP + FP), recall = TP / (TP + FN), F1 their harmonic mean; ``NaN`` when the
-denominator is 0. Caveat: the set and the lexicons were written by the same team (the set after
-the rules, which were not tuned on it afterwards); treat the figures as optimistic for other
-styles of writing and as meaningless for languages other than English.
+denominator is 0. Caveat: sets and lexicons were written by the same team, in English; expect
+lower figures on other styles of writing, and none are meaningful for other languages.
 """
 
 from __future__ import annotations
@@ -27,7 +32,14 @@ from attunement.conversation.messages import Message
 from attunement.conversation.signals import MessageSignals, message_signals
 from attunement.errors import InvalidInputError, Problem
 
-__all__ = ["EVALUATED_SIGNALS", "evaluate", "load_evaluation_set", "main", "predict"]
+__all__ = [
+    "EVALUATED_SIGNALS",
+    "EVALUATION_SETS",
+    "evaluate",
+    "load_evaluation_set",
+    "main",
+    "predict",
+]
 
 EVALUATED_SIGNALS = (
     "emotional_disclosure",
@@ -39,16 +51,22 @@ EVALUATED_SIGNALS = (
     "exploring_question",
     "we_language",
 )
+EVALUATION_SETS = {"development": "labelled_messages.csv", "heldout": "heldout_messages.csv"}
 _LABELS = ("understanding", "validation", "caring", "exploring_question", "we_language")
 _START = datetime(2024, 1, 1, 12, 0)
 
 
 def load_evaluation_set(path: str | Path | None = None) -> pd.DataFrame:
-    """The labelled messages (one row each: ``id``, ``context``, ``text``, labels, ``note``)."""
+    """The labelled messages (one row each: ``id``, ``context``, ``text``, labels, ``note``).
+
+    ``path`` is a CSV file or the name of a shipped set (``"development"``, the default, or
+    ``"heldout"``).
+    """
+    name = EVALUATION_SETS.get(str(path or "development"))
     source = (
-        Path(path)
-        if path is not None
-        else resources.files("attunement.conversation").joinpath("evaluation/labelled_messages.csv")
+        resources.files("attunement.conversation").joinpath(f"evaluation/{name}")
+        if name is not None
+        else Path(str(path))
     )
     with source.open("r", encoding="utf-8") as handle:
         frame = pd.read_csv(handle, keep_default_na=False, dtype={"context": str, "text": str})
@@ -147,15 +165,26 @@ def _misses(path: str | Path | None) -> list[str]:
 def main(argv: list[str] | None = None) -> None:
     """Print the precision and recall table (and optionally every disagreement)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--set", dest="path", default=None, help="another labelled CSV")
+    parser.add_argument(
+        "--set",
+        dest="path",
+        default=None,
+        help="'development', 'heldout' or a labelled CSV (default: both shipped sets)",
+    )
     parser.add_argument("--misses", action="store_true", help="list every disagreement")
     args = parser.parse_args(argv)
-    table = evaluate(args.path)
-    print(f"Evaluation set: {int(table['n'].iloc[0])} labelled messages")
-    print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
-    if args.misses:
+    titles = {
+        "development": "Development set (rules revised while looking at it: optimistic)",
+        "heldout": "Held-out set (never used to change a rule: the honest estimate)",
+    }
+    for path in [args.path] if args.path else list(EVALUATION_SETS):
+        table = evaluate(path)
+        print(f"{titles.get(path, path)}: {int(table['n'].iloc[0])} labelled messages")
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+        if args.misses:
+            print()
+            print("\n".join(_misses(path)))
         print()
-        print("\n".join(_misses(args.path)))
 
 
 if __name__ == "__main__":

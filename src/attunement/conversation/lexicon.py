@@ -67,6 +67,9 @@ class Bits:
     EXPLORING: Final = 1 << 11
     CLOSED_QUESTION: Final = 1 << 12
     THIRD: Final = 1 << 13
+    ATTRIBUTION: Final = 1 << 14
+    OTHER_DIRECTED: Final = 1 << 15
+    HYPOTHETICAL: Final = 1 << 16
 
 
 # (file, table, key, bit): which list of which file sets which bit.
@@ -75,9 +78,12 @@ _SOURCES: Final = (
     ("pronouns", "first_plural", "words", Bits.FIRST_PLURAL),
     ("pronouns", "second", "words", Bits.SECOND),
     ("pronouns", "third", "words", Bits.THIRD),
+    ("pronouns", "attribution", "words", Bits.ATTRIBUTION),
     ("disclosure", "emotion", "words", Bits.EMOTION),
     ("disclosure", "emotion", "phrases", Bits.EMOTION),
     ("disclosure", "emotion", "affection", Bits.AFFECTION),
+    ("disclosure", "emotion", "other_directed", Bits.OTHER_DIRECTED),
+    ("disclosure", "emotion", "hypothetical", Bits.HYPOTHETICAL),
     ("disclosure", "self_facts", "words", Bits.SELF_FACT),
     ("disclosure", "logistics", "phrases", Bits.LOGISTICS),
     ("responsiveness", "understanding", "phrases", Bits.UNDERSTANDING),

@@ -6,21 +6,25 @@ Apache-2.0); none is a validated instrument, and their measured precision and re
 ``docs/conversation.md``. Rules, applied to lower-case tokens (``'`` straightened):
 
 * **Self-disclosure** (Laurenceau et al., 1998 distinguish disclosure of facts from disclosure
-  of feelings). *Emotional*: an emotion term that does not follow a second- or third-person
-  pronoun ("I know how *you* feel" is not the writer's feeling; "you make *me* happy" is), or an
-  affection term in a message without "you"; the writer
-  refers to themself (a first-person singular pronoun, or a message that starts with a feeling
-  word, as in "so tired today"), and the message is not a question to the other. *Informational*:
-  otherwise, a first-person singular statement of at least 5 tokens with a self-fact cue (family,
-  work, health, history, habits, beliefs), not a question and not logistics ("on my way").
+  of feelings). *Emotional*: an emotion term that is the writer's own: it does not follow a
+  second- or third-person pronoun or an attribution ("I know how *you* feel", "that *sounds*
+  lonely" are not the writer's feeling; "you make *me* happy" is), is not aimed at the other or an
+  occasion ("proud of you", "happy birthday") and not hypothetical ("I'd be furious"); or "miss"
+  in a message without "you". The writer must refer to themself (a first-person singular
+  pronoun, or a message that starts with a feeling word, as in "so tired today"), and the message
+  must not be a question to the other. *Informational*: otherwise, a first-person singular
+  statement of at least 5 tokens with a self-fact cue (family, work, health, history, habits,
+  beliefs), not a question and not logistics ("on my way", "let me check").
 * **Responsiveness** (the three facets of perceived partner responsiveness): *understanding*, a
-  reflecting phrase ("sounds like", "you must", "I can imagine") or reflecting back (at least two
-  content words, 4+ letters, of the other's previous turn, in a message addressed to "you");
-  *validation*, a legitimising phrase ("makes sense", "anyone would", "it's okay to");
-  *caring*, support, sympathy, offers of help or affection (phrases or heart emoji).
-* **Exploring question**: an exploring phrase ("what happened", "how did that feel"), or a
-  sentence ending in "?" with an open question word (how/what/why) and no logistics or small-talk
-  phrase ("what time", "how are you").
+  reflecting phrase ("sounds like", "you must be", "I can imagine") or reflecting back (at least
+  two content words, 4+ letters, of the other's previous turn, in a message addressed to "you");
+  *validation*, a legitimising or normalising phrase ("makes sense", "anyone would", "it's okay
+  to", "that's normal", "you didn't deserve"); *caring*, support, sympathy, reassurance, praise,
+  well-wishing, thanks for trusting, offers of help or affection (phrases or heart emoji).
+* **Exploring question**: in a message with "?", an exploring phrase ("what happened", "how did
+  that feel") or a sentence ending in "?" with an open question word (how/what/why) and no
+  logistics, small-talk or accusing phrase ("what time", "how are you", "why do you always");
+  without "?", an exploring phrase that opens the message ("tell me more").
 * **We-language**: count of first-person plural tokens (``we_words``); ``i_words`` likewise.
 * **Turns and latency**: a turn is a run of messages by one sender; ``reply_latency_s`` is the
   time from the other's last message to the first message of a new turn (``None`` at the start,
@@ -72,7 +76,9 @@ _PRO_DROP = frozenset(
     ["feel", "feeling", "felt", "so", "sooo", "been", "kinda", "bit", "really", "just", "super",
      "totally", "still", "getting", "got", "am", "having", "not", "honestly"]
 )  # fmt: skip
-_PRONOUNS: Final = Bits.FIRST_SINGULAR | Bits.FIRST_PLURAL | Bits.SECOND | Bits.THIRD
+_SUBJECTS: Final = (
+    Bits.FIRST_SINGULAR | Bits.FIRST_PLURAL | Bits.SECOND | Bits.THIRD | Bits.ATTRIBUTION
+)
 _CONTENT_CAP: Final = 200  # content words kept per turn for reflecting back
 
 
@@ -123,9 +129,10 @@ _EMPTY: Final = (0, "none", False, False, False, False, 0, 0, (0,) * 9, ())
 
 
 def _exploring(text: str, bits: int, lexicon: Lexicon) -> bool:
+    """For a message with "?": an exploring phrase, or an open question sentence."""
     if bits & Bits.EXPLORING:
         return True
-    if "?" not in text or not bits & Bits.OPEN_QUESTION:
+    if not bits & Bits.OPEN_QUESTION:
         return False
     for part in text.split("?")[:-1]:
         sentence = _SENTENCE_END.split(part)[-1]
@@ -157,6 +164,7 @@ def _analyse(text: str, partner_content: frozenset[str], lex: Lexicon) -> _Analy
     count = len(tokens)
     bits = we = me = 0
     subject = own_emotion = 0  # last pronoun seen: 0 none, 1 first singular, 2 other
+    opens_exploring = False  # an exploring phrase starts the message
     fw = [0] * 9
     content = []
     for index, token in enumerate(tokens):
@@ -175,8 +183,14 @@ def _analyse(text: str, partner_content: frozenset[str], lex: Lexicon) -> _Analy
             if starts & 2:
                 phrase_bits |= lex.phrase_bits(tokens, index)
             if phrase_bits:
-                if phrase_bits & Bits.EMOTION and subject < 2:
+                if phrase_bits & (Bits.OTHER_DIRECTED | Bits.HYPOTHETICAL):
+                    token_bits &= ~Bits.EMOTION  # "proud of you", "I'd be furious"
+                    if phrase_bits & Bits.HYPOTHETICAL:
+                        subject = 2
+                elif phrase_bits & Bits.EMOTION and subject < 2:
                     own_emotion = 1
+                if phrase_bits & Bits.EXPLORING and index == 0:
+                    opens_exploring = True
                 token_bits |= phrase_bits
         if category >= 0:
             fw[category] += 1
@@ -184,13 +198,13 @@ def _analyse(text: str, partner_content: frozenset[str], lex: Lexicon) -> _Analy
             content.append(token)
         if token_bits:
             bits |= token_bits
-            if token_bits & _PRONOUNS:
+            if token_bits & _SUBJECTS:
                 if token_bits & Bits.FIRST_PLURAL:
                     we += 1
                 elif token_bits & Bits.FIRST_SINGULAR:
                     me += 1
                     subject = 1
-                if token_bits & (Bits.SECOND | Bits.THIRD):
+                if token_bits & (Bits.SECOND | Bits.THIRD | Bits.ATTRIBUTION):
                     subject = 2
             if token_bits & Bits.EMOTION and subject < 2:
                 own_emotion = 1
@@ -225,7 +239,7 @@ def _analyse(text: str, partner_content: frozenset[str], lex: Lexicon) -> _Analy
         bool(bits & Bits.UNDERSTANDING) or reflects,
         bool(bits & Bits.VALIDATION),
         caring,
-        bool(bits & Bits.EXPLORING) or ("?" in text and _exploring(text, bits, lex)),
+        ("?" in text and _exploring(text, bits, lex)) or opens_exploring,
         we,
         me,
         tuple(fw),
