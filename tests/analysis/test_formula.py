@@ -230,3 +230,17 @@ def test_dates_are_refused_with_a_hint() -> None:
     frame["when"] = pd.date_range("2024-01-01", periods=6)
     with pytest.raises(InvalidInputError, match="days since the start"):
         build_design(parse_formula("y ~ when + (1 | g)"), frame)
+
+
+@given(st.text(alphabet="yxg01 ~+-*:|()/^.`a", max_size=30))
+def test_any_text_parses_or_raises_invalid_input(text: str) -> None:
+    message = ""
+    try:
+        parsed = parse_formula(text)
+    except InvalidInputError as exc:
+        message = str(exc)
+    else:
+        assert parsed.response
+        assert parsed.fixed.intercept or parsed.fixed.terms
+        return
+    assert message.startswith(("Cannot read the model formula", "The model", "The response"))
