@@ -11,7 +11,8 @@ import pandas as pd
 
 REFERENCE = Path(__file__).parent / "reference"
 SCALES = ("scale_missing", "scale_congeneric", "scale_small")
-DIARIES = ("diary_shrout", "diary_simulated", "diary_negative")
+DIARIES = ("diary_shrout", "diary_simulated", "diary_negative")  # complete (balanced)
+UNBALANCED = "diary_unbalanced"  # answers missing at random: REML only
 
 
 @cache

@@ -165,6 +165,10 @@ def test_incomplete_long_diary_lists_the_gaps(tmp_path: Path) -> None:
     dropped = run("diary-reliability", str(path), *options, "--drop-incomplete")
     assert dropped.exit_code == 0, dropped.output
     assert "3 persons (2 incomplete left out)" in dropped.output
+    by_reml = run("diary-reliability", str(path), *options, "--reml", "--format", "json")
+    assert by_reml.exit_code == 0, by_reml.output
+    data = json.loads(by_reml.output)
+    assert (data["n_persons"], data["estimator"], data["converged"]) == (5, "reml", True)
 
 
 def test_subscale_restricts_the_items(tmp_path: Path) -> None:

@@ -120,3 +120,34 @@ def test_unknown_incomplete_choice_is_refused() -> None:
     frame = diary(np.zeros((2, 2, 2)))
     with pytest.raises(InvalidInputError, match="incomplete"):
         reliability(frame, incomplete="impute")
+
+
+def test_reml_equals_anova_on_a_complete_diary_with_positive_components() -> None:
+    rng = np.random.default_rng(40)
+    shape = (10, 6, 4)
+    effects = [(10, 1, 1), (1, 6, 1), (1, 1, 4), (10, 6, 1), (10, 1, 4), (1, 6, 4)]
+    values = 3 + sum(rng.normal(size=size) for size in effects) + rng.normal(size=shape)
+    frame = diary(values)
+    anova = reliability(frame)
+    reml = reliability(frame, estimator="reml")
+    assert not bool(anova["negative_variance"])
+    assert (anova["estimator"], reml["estimator"]) == ("anova", "reml")
+    for column in ("r_kf", "r_c", "var_person", "var_person_time", "var_residual", "r_krn"):
+        assert reml[column] == pytest.approx(anova[column], abs=1e-5), column
+
+
+def test_reml_accepts_gaps() -> None:
+    rng = np.random.default_rng(41)
+    values = 3 + rng.normal(size=(6, 1, 1)) + rng.normal(scale=0.7, size=(6, 4, 3))
+    frame = diary(values).drop(index=[0, 7, 20])
+    row = reliability(frame, estimator="reml")
+    assert (row["n_persons"], row["n_times"], row["n_items"]) == (6, 4, 3)
+    assert bool(row["converged"])
+    components = [row[c] for c in MULTILEVEL_COLUMNS if c.startswith("var_")]
+    assert min(components) >= 0
+    assert 0 < row["r_kf"] < 1
+
+
+def test_unknown_estimator_is_refused() -> None:
+    with pytest.raises(InvalidInputError, match="estimator"):
+        reliability(diary(np.zeros((2, 2, 2))), estimator="bayes")

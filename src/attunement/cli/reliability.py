@@ -71,6 +71,11 @@ _FORMATS = click.Choice(["table", "csv", "json"])
     is_flag=True,
     help="Diary mode: leave out persons with a missing answer instead of failing.",
 )
+@click.option(
+    "--reml",
+    is_flag=True,
+    help="Diary mode: estimate the variance components by REML (allows missing answers).",
+)
 def reliability_command(
     instrument_id: str,
     file: Path,
@@ -82,6 +87,7 @@ def reliability_command(
     person: str | None,
     time: str | None,
     drop_incomplete: bool,
+    reml: bool,
 ) -> None:
     """Reliability of INSTRUMENT's items in FILE (CSV, TSV, Excel, SPSS .sav or Parquet).
 
@@ -115,6 +121,7 @@ def reliability_command(
             item="item",
             value="value",
             incomplete="drop_persons" if drop_incomplete else "raise",
+            estimator="reml" if reml else "anova",
         )
         _print_multilevel(result, fmt, title=title)
         return
@@ -132,6 +139,11 @@ def reliability_command(
     is_flag=True,
     help="Leave out persons with a missing answer instead of failing.",
 )
+@click.option(
+    "--reml",
+    is_flag=True,
+    help="Estimate the variance components by REML (allows missing answers).",
+)
 @click.option("--format", "fmt", type=_FORMATS, default="table", show_default=True)
 def diary_reliability_command(
     file: Path,
@@ -140,13 +152,15 @@ def diary_reliability_command(
     item: str,
     value: str,
     drop_incomplete: bool,
+    reml: bool,
     fmt: str,
 ) -> None:
     """Multilevel reliability of a long diary FILE: one row per person, time and item.
 
     Prints R_KF, R_1R, R_KR, R_C (crossed design) and R_KRN, R_CN (time nested in persons)
     with the variance components (Cranford et al. 2006; Shrout & Lane 2012). Answers must
-    already be reverse-keyed. Every person needs an answer to every item at every time.
+    already be reverse-keyed. The ANOVA estimates need an answer from every person to every
+    item at every time; --reml accepts gaps.
     """
     table = read_table(file)
     result = multilevel_reliability(
@@ -156,6 +170,7 @@ def diary_reliability_command(
         item=item,
         value=value,
         incomplete="drop_persons" if drop_incomplete else "raise",
+        estimator="reml" if reml else "anova",
     )
     _print_multilevel(result, fmt, title=file.name)
 
@@ -271,11 +286,13 @@ def _print_multilevel(result: pd.DataFrame, fmt: str, *, title: str) -> None:
         f"{label:<6} {_num(row[key])}   {meaning}" for key, label, meaning in _COEFFICIENTS
     )
     total = sum(float(row[key]) for key, _ in _COMPONENTS)
-    lines += ["", "Variance components (ANOVA):"]
+    lines += ["", f"Variance components ({str(row['estimator']).upper()}):"]
     lines.extend(
         f"  {name:<14} {_num(row[key], 4):>8}  {float(row[key]) / total:6.1%}"
         for key, name in _COMPONENTS
     )
+    if not bool(row["converged"]):
+        lines += ["", "Note: the REML fit did not converge; the estimates are unreliable."]
     if bool(row["negative_variance"]):
         lines += [
             "",

@@ -36,9 +36,12 @@ positive):
     R_KRN = s2_Pn / (s2_Pn + s2_T(P)/T + s2_en/(T K))
     R_CN  = s2_T(P) / (s2_T(P) + s2_en/K)
 
-Unbalanced data (a missing answer, a person without some day) are refused by default, listing
-every missing (person, time, item) cell; ``incomplete="drop_persons"`` keeps only the persons
-with every answer and reports how many were left out.
+Unbalanced data (a missing answer, a person without some day) are refused by the ANOVA
+estimator, listing every missing (person, time, item) cell; ``incomplete="drop_persons"`` keeps
+only the persons with every answer and reports how many were left out. ``estimator="reml"``
+fits the same crossed (and nested) random-effects models by REML (see ``_reml``), as psych's
+``lmer = TRUE`` path does with lme4, and accepts gaps; T and K are then the numbers of distinct
+occasions and items, as in psych.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ import pandas as pd
 
 from attunement.errors import InvalidInputError, Problem
 from attunement.psychometrics._item_matrix import FloatArray
+from attunement.psychometrics._reml import reml_components
 
 __all__ = ["MULTILEVEL_COLUMNS", "multilevel_reliability"]
 
@@ -75,9 +79,12 @@ MULTILEVEL_COLUMNS = (
     "var_nested_time",
     "var_nested_residual",
     "negative_variance",
+    "estimator",
+    "converged",
 )
 
 Incomplete = Literal["raise", "drop_persons"]
+Estimator = Literal["anova", "reml"]
 
 
 def multilevel_reliability(
@@ -88,6 +95,7 @@ def multilevel_reliability(
     item: str,
     value: str,
     incomplete: Incomplete = "raise",
+    estimator: Estimator = "anova",
 ) -> pd.DataFrame:
     """Generalizability coefficients of a diary scale from long data (one row per answer).
 
@@ -95,12 +103,30 @@ def multilevel_reliability(
     already). Returns one row with the columns of :data:`MULTILEVEL_COLUMNS`: the coefficients
     ``r_kf``, ``r_1r``, ``r_kr``, ``r_c`` (crossed design), ``r_krn``, ``r_cn`` (time nested in
     persons), the design size, the seven crossed variance components ``var_*``, the three nested
-    ones ``var_nested_*``, and ``negative_variance`` (an ANOVA estimate came out below zero).
+    ones ``var_nested_*``, ``negative_variance`` (an ANOVA estimate came out below zero),
+    ``estimator`` and ``converged`` (always true for ANOVA).
+
+    ``estimator="anova"`` (default) needs a complete diary (see ``incomplete``);
+    ``estimator="reml"`` estimates the same components by REML, as psych's ``lmer = TRUE`` path
+    (and lme4) do, and accepts missing answers.
     See the module docstring for the formulas (Cranford et al., 2006; Shrout & Lane, 2012).
     """
-    cube, n_excluded = _answer_cube(frame, person, time, item, value, incomplete)
-    components = _crossed_components(cube)
-    nested = _nested_components(cube)
+    if estimator not in ("anova", "reml"):
+        raise InvalidInputError(
+            f"Unknown estimator {estimator!r}.", hint="Use 'anova' (complete diaries) or 'reml'."
+        )
+    cube, n_excluded = _answer_cube(
+        frame, person, time, item, value, incomplete, allow_gaps=estimator == "reml"
+    )
+    converged = True
+    components: tuple[float, ...]
+    nested: tuple[float, ...]
+    if estimator == "anova":
+        components = _crossed_components(cube)
+        nested = _nested_components(cube)
+    else:
+        cube = _without_empty_levels(cube)
+        components, nested, converged = _reml_components(cube)
     n_p, n_t, n_k = cube.shape
     s_p, s_t, _s_i, s_pt, s_pi, _s_ti, s_e = components
     between = s_p + s_pi / n_k
@@ -127,6 +153,8 @@ def multilevel_reliability(
         "var_nested_time": ns_t,
         "var_nested_residual": ns_e,
         "negative_variance": bool(min(*components, *nested) < 0),
+        "estimator": estimator,
+        "converged": converged,
     }
     return pd.DataFrame({name: [row[name]] for name in MULTILEVEL_COLUMNS})
 
@@ -171,6 +199,60 @@ def _crossed_components(y: FloatArray) -> tuple[float, float, float, float, floa
     )
 
 
+def _without_empty_levels(cube: FloatArray) -> FloatArray:
+    seen = ~np.isnan(cube)
+    result: FloatArray = cube[seen.any(axis=(1, 2))][:, seen.any(axis=(0, 2))][
+        :, :, seen.any(axis=(0, 1))
+    ]
+    return result
+
+
+def _reml_components(
+    cube: FloatArray,
+) -> tuple[tuple[float, ...], tuple[float, ...], bool]:
+    """REML crossed and nested components; starts from the ANOVA of a gap-filled diary."""
+    _n_p, n_t, n_k = cube.shape
+    seen = ~np.isnan(cube)
+    p, t, i = np.nonzero(seen)
+    y = cube[seen]
+    filled = _additive_fill(cube)
+    crossed_start = _crossed_components(filled)
+    nested_start = _nested_components(filled)
+    if not crossed_start[-1] > 0 or not nested_start[-1] > 0:
+        raise InvalidInputError(
+            "The diary has no residual variance: every answer is explained exactly.",
+            hint="Check that the value column holds the answers.",
+        )
+    crossed = reml_components(
+        y,
+        [p, t, i, p * n_t + t, p * n_k + i, t * n_k + i],
+        start=_relative_sd(crossed_start),
+    )
+    nested = reml_components(y, [p, p * n_t + t], start=_relative_sd(nested_start))
+    return (
+        (*crossed.components, crossed.residual),
+        (*nested.components, nested.residual),
+        crossed.converged and nested.converged,
+    )
+
+
+def _additive_fill(cube: FloatArray) -> FloatArray:
+    """Missing answers replaced by grand mean + person, time and item effects (for a start)."""
+    m = float(np.nanmean(cube))
+    mp = np.nanmean(cube, axis=(1, 2))
+    mt = np.nanmean(cube, axis=(0, 2))
+    mi = np.nanmean(cube, axis=(0, 1))
+    guess = mp[:, None, None] + mt[None, :, None] + mi[None, None, :] - 2 * m
+    result: FloatArray = np.where(np.isnan(cube), guess, cube)
+    return result
+
+
+def _relative_sd(components: tuple[float, ...]) -> FloatArray:
+    """Start values theta_r = sd_r / sd_e, kept away from 0 (a stationary point of REML)."""
+    residual = components[-1]
+    return np.sqrt(np.maximum(np.asarray(components[:-1]) / residual, 1e-2))
+
+
 def _nested_components(y: FloatArray) -> tuple[float, float, float]:
     n_p, n_t, n_k = y.shape
     m = y.mean()
@@ -183,7 +265,14 @@ def _nested_components(y: FloatArray) -> tuple[float, float, float]:
 
 
 def _answer_cube(
-    frame: pd.DataFrame, person: str, time: str, item: str, value: str, incomplete: Incomplete
+    frame: pd.DataFrame,
+    person: str,
+    time: str,
+    item: str,
+    value: str,
+    incomplete: Incomplete,
+    *,
+    allow_gaps: bool,
 ) -> tuple[FloatArray, int]:
     """Check the long table and arrange it as an array [person, time, item]."""
     if not isinstance(frame, pd.DataFrame):
@@ -240,14 +329,15 @@ def _answer_cube(
     cube[person_codes[usable], time_codes[usable], item_codes[usable]] = numbers.to_numpy()[usable]
     gaps = np.isnan(cube)
     n_excluded = 0
-    if gaps.any():
+    if gaps.any() and not (allow_gaps and incomplete == "raise"):
         if incomplete == "raise":
             cells = np.argwhere(gaps)
             raise InvalidInputError(
                 f"The diary is incomplete: {len(cells)} (person, time, item) answer(s) are "
                 "missing, and the ANOVA estimates need every answer.",
-                hint="Fill the gaps, or keep only complete persons "
-                "(incomplete='drop_persons', --drop-incomplete on the command line).",
+                hint="Estimate by REML, which allows gaps (estimator='reml', --reml on the "
+                "command line), or keep only complete persons (incomplete='drop_persons', "
+                "--drop-incomplete).",
                 problems=[
                     Problem(
                         "no answer",

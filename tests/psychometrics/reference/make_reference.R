@@ -13,6 +13,7 @@
 #                         printed in psych::multilevel.reliability's examples
 #   diary_simulated.csv   40 persons x 14 days x 4 items, every variance component positive
 #   diary_negative.csv    8 persons x 5 days x 3 items of pure noise: some ANOVA components < 0
+#   diary_unbalanced.csv  diary_simulated with 12% of the answers removed at random (for REML)
 suppressPackageStartupMessages({
   library(psych)
   library(jsonlite)
@@ -136,6 +137,21 @@ diaries <- list(
   diary_simulated = simulate_diary(40, 14, 4, c(person = 1, time = 0.3, item = 0.5, pt = 0.7, pi = 0.4, ti = 0.2, e = 0.8)),
   diary_negative = simulate_diary(8, 5, 3, c(person = 0, time = 0, item = 0, pt = 0, pi = 0, ti = 0, e = 1))
 )
+diaries$diary_unbalanced <- diaries$diary_simulated[runif(nrow(diaries$diary_simulated)) > 0.12, ]
+
+# REML fits by lme4 with a tight optimiser (psych's lmer path uses lme4's defaults), reported
+# per factor as variance and relative sd theta = sd / sigma, with lme4's REML criterion.
+tight_lmer <- function(formula, data) {
+  control <- lme4::lmerControl(optimizer = "bobyqa", optCtrl = list(rhoend = 1e-12, maxfun = 1e5),
+                               check.conv.singular = "ignore")
+  m <- suppressMessages(lme4::lmer(formula, data = data, REML = TRUE, control = control))
+  vc <- as.data.frame(lme4::VarCorr(m))
+  sigma2 <- vc$vcov[vc$grp == "Residual"]
+  parts <- vc[vc$grp != "Residual", ]
+  list(variance = as.list(setNames(parts$vcov, parts$grp)),
+       theta = as.list(setNames(sqrt(parts$vcov / sigma2), parts$grp)),
+       residual = sigma2, reml_criterion = unname(lme4::REMLcrit(m)))
+}
 
 components <- function(m) {
   v <- m$components$variance
@@ -157,13 +173,19 @@ diary_reference <- function(long) {
   nested <- list(var_nested_person = (ms[1] - ms[2]) / (T * K), var_nested_time = (ms[2] - ms[3]) / K,
                  var_nested_residual = ms[3])
   coefs <- function(m) list(r_kf = m$RkF, r_1r = m$R1R, r_kr = m$RkR, r_c = m$Rc, r_krn = m$RkRn, r_cn = m$Rcn)
+  reml <- list(
+    crossed = tight_lmer(value ~ 1 + (1 | person) + (1 | day) + (1 | item) + (1 | person:day) +
+                           (1 | person:item) + (1 | day:item), long),
+    nested = tight_lmer(value ~ 1 + (1 | person) + (1 | person:day), long)
+  )
   list(
     n_persons = aov_fit$n.obs, n_times = T, n_items = K,
     psych_aov = c(coefs(aov_fit), components(aov_fit),
       list(var_nested_person = aov_fit$components["id", 1], var_nested_time = aov_fit$components["id(time)", 1],
            var_nested_residual = aov_fit$components["residual", 1])),
     psych_lmer = c(coefs(lmer_fit), components(lmer_fit)),
-    nested_anova = nested
+    nested_anova = nested,
+    reml = reml
   )
 }
 
