@@ -174,8 +174,8 @@ def test_reload_and_a_second_device_resume_where_the_session_was(
     before, again = page(web, code), page(web, code)
     for marker in ('data-version="', 'question-number">', "question 2 of 12"):
         assert marker in before
-        position = before.index(marker)
-        assert again[position : position + 40] == before[position : position + 40]
+        start, start_again = before.index(marker), again.index(marker)
+        assert again[start_again : start_again + 40] == before[start : start + 40]
     with TestClient(app) as laptop:
         ada_again = WebPerson(laptop, "ada@example.org", "Ada")
         signed_in = ada_again.post(
