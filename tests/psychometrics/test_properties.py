@@ -133,3 +133,26 @@ def test_diary_coefficients_ignore_a_constant_shift(cube: np.ndarray, shift: flo
     after = multilevel_reliability(frame.assign(v=frame["v"] + shift), **options)
     variances = [c for c in before.columns if c.startswith("var_")]
     np.testing.assert_allclose(after[variances], before[variances], atol=1e-8)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    arrays(
+        np.float64,
+        st.tuples(st.integers(2, 5), st.integers(2, 4), st.integers(2, 3)),
+        elements=st.integers(1, 5).map(float),
+    ),
+    st.randoms(),
+)
+def test_diary_results_do_not_depend_on_labels_or_row_order(cube: np.ndarray, rnd: object) -> None:
+    p, t, k = cube.shape
+    index = pd.MultiIndex.from_product([range(p), range(t), range(k)], names=["p", "t", "i"])
+    frame = pd.DataFrame({"v": cube.reshape(-1)}, index=index).reset_index()
+    assume(frame["v"].var() > 0)
+    relabelled = frame.assign(p=frame["p"].map(lambda x: f"person {p - x}"))
+    relabelled = relabelled.sample(frac=1.0, random_state=rnd.randint(0, 1000))  # type: ignore[attr-defined]
+    options = {"person": "p", "time": "t", "item": "i", "value": "v"}
+    before = multilevel_reliability(frame, **options)
+    after = multilevel_reliability(relabelled, **options)
+    numbers = [c for c in before.columns if c.startswith(("var_", "r_"))]
+    np.testing.assert_allclose(after[numbers], before[numbers], atol=1e-9)
