@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, TypeVar
 
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -276,6 +275,8 @@ def score_responses(instrument_id: str, responses: Mapping[str, Any]) -> tuple[s
     that cannot be computed from the answers given). Unknown columns and out-of-range answers
     raise InvalidInputError listing each one.
     """
+    import pandas as pd
+
     from attunement.instruments import load_instrument, score
 
     instrument = load_instrument(instrument_id)
@@ -302,6 +303,8 @@ def score_responses(instrument_id: str, responses: Mapping[str, Any]) -> tuple[s
 
 
 def _json_value(value: Any) -> Any:
+    import pandas as pd
+
     if value is None:
         return None
     if isinstance(value, str):
