@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from attunement.analysis import fit_lmm, fit_lmm_statistics, lmm_statistics, parse_formula
 from attunement.analysis.formula import build_design
-from attunement.analysis.mixed import _Model
+from attunement.analysis.mixed import _Model, _scaled_gradient
 from attunement.errors import InvalidInputError
 
 
@@ -225,3 +225,19 @@ def test_analytic_gradient_matches_differences(
         up = model.evaluate(point + step, delta, gradient=False).criterion
         down = model.evaluate(point - step, delta, gradient=False).criterion
         assert analytic[k] == pytest.approx((up - down) / 2e-6, rel=1e-5, abs=1e-5)
+
+
+def test_convergence_check_tells_optimum_from_elsewhere() -> None:
+    data = _panel(seed=9, slope_sd=0.5)
+    design = build_design(parse_formula("y ~ x + (1 + x | g)"), data)
+    model = _Model(lmm_statistics(design), reml=True)
+
+    def objective(params: np.ndarray) -> tuple[float, np.ndarray]:
+        ev = model.evaluate(params, np.zeros(0), gradient=True)
+        assert ev.gradient is not None
+        return ev.criterion, ev.gradient
+
+    fit = fit_lmm("y ~ x + (1 + x | g)", data)
+    optimum = np.array(fit.theta)
+    assert _scaled_gradient(objective, optimum, model.lower) < 2e-3
+    assert _scaled_gradient(objective, optimum * 1.3, model.lower) > 2e-3
