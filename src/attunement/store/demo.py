@@ -187,7 +187,11 @@ def generate_demo(
         "I can withdraw at any time.",
         consent_version="demo-1",
         instruments=["eis", "ios", "interaction", "swls"],
-        schedule={"eis": {"every_days": 7}, "ios": {"every_days": 7}, "interaction": {"every_days": 1}},
+        schedule={
+            "eis": {"every_days": 7},
+            "ios": {"every_days": 7},
+            "interaction": {"every_days": 1},
+        },
         description="Generated data to explore attunement; not real people.",
     )
     summary.study_id = study.id
