@@ -165,3 +165,44 @@ def test_bad_diaries_are_explained(diary: pd.DataFrame) -> None:
         mediation_111(diary, m="intimacy")
     with pytest.raises(InvalidInputError, match="at least one disclosure"):
         process_model(diary, emotional=None, factual=None, partner=None)
+
+
+def test_collinear_predictors_are_named(diary: pd.DataFrame) -> None:
+    twin = diary.assign(factual_disclosure=diary["emotional_disclosure"] * 2 + 1)
+    with pytest.raises(InvalidInputError, match="ollinear"):
+        process_model(twin, partner=None, random="intercept")
+
+
+def test_ml_mediation_and_expected_information(diary: pd.DataFrame) -> None:
+    from attunement.analysis import process as module
+
+    small = diary[diary["person"].isin(sorted(set(diary["person"]))[:70])]
+    reml = mediation_111(small, random_c_prime=False, draws=2000)
+    ml = mediation_111(small, random_c_prime=False, draws=2000, reml=False)
+    assert not ml.fit.reml
+    r_paths = reml.paths.set_index("quantity")
+    m_paths = ml.paths.set_index("quantity")
+    # ML and REML agree on fixed effects to O(1/n) and ML variances are smaller
+    assert m_paths.loc["a", "estimate"] == pytest.approx(r_paths.loc["a", "estimate"], abs=0.01)
+    assert 0 < m_paths.loc["sigma_ab", "se"] < 1
+    assert np.isfinite(m_paths.loc["indirect", "ci_low"])
+    # observed and expected information give similar, not equal, SEs of sigma_ab
+    data = module._prepare(
+        small,
+        {"person": "person", "x": "emotional_disclosure", "m": "responsiveness", "y": "intimacy"},
+        what="test",
+    )[0]
+    data = module.person_mean_centre(data, "person", ["x", "m"])
+    stacked = module._stack(data, between=True)
+    fixed = ["s_m", "s_y", "a_path", "b_path", "c_path"]
+    fixed += ["s_m_x_between", "s_y_m_between", "s_y_x_between"]
+    random = ["s_m", "s_y", "a_path", "b_path"]
+    observed = module._variance_parameter_covariance(stacked, reml.fit, fixed, random)
+    expected = module._variance_parameter_covariance(
+        stacked, reml.fit, fixed, random, information="expected"
+    )
+    se_obs = np.sqrt(observed.loc["a_path|b_path", "a_path|b_path"])
+    se_exp = np.sqrt(expected.loc["a_path|b_path", "a_path|b_path"])
+    assert se_obs == pytest.approx(r_paths.loc["sigma_ab", "se"])
+    assert se_exp == pytest.approx(se_obs, rel=0.25)
+    assert se_exp != pytest.approx(se_obs, rel=1e-6)

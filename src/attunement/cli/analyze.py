@@ -8,6 +8,7 @@ table, calls one library function and prints a plain summary or, with ``--json``
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,18 @@ _SEED_HELP = "Seed of the Monte Carlo draws (the same seed gives the same interv
 
 
 def _dump(payload: dict[str, Any]) -> None:
-    click.echo(json.dumps(payload, indent=2, allow_nan=False, default=str))
+    click.echo(json.dumps(_finite(payload), indent=2, allow_nan=False, default=str))
+
+
+def _finite(value: Any) -> Any:
+    """NaN and infinities become null, so the output is strict JSON."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _notes(messages: tuple[str, ...] | list[str]) -> None:
