@@ -17,6 +17,7 @@ from attunement.cli import fit as fit
 from attunement.cli import instruments as instruments
 from attunement.cli import reliability as reliability
 from attunement.cli import reminders as reminders
+from attunement.cli import research as research
 from attunement.cli import serve as serve
 from attunement.cli._group import cli, main
 
