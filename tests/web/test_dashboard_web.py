@@ -172,7 +172,7 @@ def test_dashboard_list_and_empty_dashboard(app: FastAPI, web: WebPerson) -> Non
         rel_id = rel.id
     listing = web.get("/dashboard").text
     assert f'href="/dashboard/{rel_id}"' in listing
-    assert "Nobody has joined yet" in listing
+    assert "nobody has joined yet" in listing
     empty = web.get(f"/dashboard/{rel_id}").text
     assert "No check-ins yet" in empty
     assert "Suggestions appear once you have recorded at least three interactions." in empty

@@ -50,12 +50,11 @@ from attunement.store.access import current_membership
 from attunement.store.models import (
     ClosenessSession,
     Consent,
-    Membership,
     Person,
-    Relationship,
     Study,
 )
 from attunement.web.deps import AppSettings, CurrentUser, DbSession, field_errors, render
+from attunement.web.relationships import my_relationships
 
 __all__ = ["SessionStatus", "router"]
 
@@ -178,17 +177,6 @@ def _redirect(code: str, anchor: str = "") -> RedirectResponse:
 # -- starting and joining ----------------------------------------------------------------------
 
 
-def _my_relationships(db: DbSession, me: Person) -> list[Relationship]:
-    return list(
-        db.scalars(
-            sa.select(Relationship)
-            .join(Membership, Membership.relationship_id == Relationship.id)
-            .where(Membership.person_id == me.id, Membership.left_at.is_(None))
-            .order_by(Relationship.id)
-        )
-    )
-
-
 def _my_randomising_studies(db: DbSession, me: Person) -> list[Study]:
     return list(
         db.scalars(
@@ -222,7 +210,7 @@ def _start_page(
         {
             "title": "36 Questions",
             "protocol": protocol,
-            "relationships": _my_relationships(db, me),
+            "relationships": my_relationships(db, me),
             "studies": _my_randomising_studies(db, me),
             "sessions": sessions,
             "errors": errors or {},

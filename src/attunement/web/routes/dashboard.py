@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-import sqlalchemy as sa
 from fastapi import APIRouter
 from pydantic import BaseModel
 from starlette.requests import Request
@@ -30,8 +29,10 @@ from attunement.store.access import (
     readable_measurements,
     require_current_member,
 )
-from attunement.store.models import Membership, Person, Relationship
+from attunement.store.models import Person, Relationship
 from attunement.web.deps import CurrentUser, DbSession, render
+from attunement.web.relationships import members as members_of
+from attunement.web.relationships import my_relationships
 
 __all__ = ["DashboardSummary", "router"]
 
@@ -74,16 +75,6 @@ class DashboardSummary(BaseModel):
     relationship_id: int
     people: list[PersonSummary]
     suggestions: list[dict[str, Any]]
-
-
-def _members(db: DbSession, relationship_id: int) -> dict[int, str]:
-    rows = db.execute(
-        sa.select(Person.id, Person.display_name)
-        .join(Membership, Membership.person_id == Person.id)
-        .where(Membership.relationship_id == relationship_id, Membership.left_at.is_(None))
-        .order_by(Membership.id)
-    )
-    return {row.id: row.display_name for row in rows}
 
 
 def _frames(db: DbSession, me: int, relationship_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -197,7 +188,7 @@ def _charts(
 def _load(db: DbSession, me: Person, relationship_id: int) -> dict[str, Any]:
     require_current_member(db, me.id, relationship_id)
     relationship = db.get(Relationship, relationship_id)
-    members = _members(db, relationship_id)
+    members = {m.person_id: m.display_name for m in members_of(db, relationship_id, me.id)}
     checkins, interactions = _frames(db, me.id, relationship_id)
     people, rows, _ = _summaries(members, me.id, checkins, interactions)
     others = [pid for pid in members if pid != me.id]
@@ -220,26 +211,13 @@ def _load(db: DbSession, me: Person, relationship_id: int) -> dict[str, Any]:
     }
 
 
-def _my_relationships(db: DbSession, me: Person) -> list[dict[str, Any]]:
-    found = []
-    for rel in db.scalars(
-        sa.select(Relationship)
-        .join(Membership, Membership.relationship_id == Relationship.id)
-        .where(Membership.person_id == me.id, Membership.left_at.is_(None))
-        .order_by(Relationship.id)
-    ):
-        others = [n for pid, n in _members(db, rel.id).items() if pid != me.id]
-        found.append({"relationship": rel, "others": others})
-    return found
-
-
 @router.get("/dashboard", response_class=HTMLResponse, include_in_schema=False)
 def dashboards(request: Request, db: DbSession, me: CurrentUser) -> HTMLResponse:
     """Choose a relationship to see its dashboard."""
     return render(
         request,
         "dashboard/index.html",
-        {"title": "Dashboards", "relationships": _my_relationships(db, me)},
+        {"title": "Dashboards", "relationships": my_relationships(db, me)},
     )
 
 

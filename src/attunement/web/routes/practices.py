@@ -36,15 +36,14 @@ from attunement.store.access import (
     require_own_reminder,
 )
 from attunement.store.models import (
-    Membership,
     Person,
-    Relationship,
     ReminderFrequency,
     ReminderSchedule,
 )
 from attunement.store.records import create_reminder, log_practice
 from attunement.store.tokens import hash_token, new_token
 from attunement.web.deps import AppSettings, CurrentUser, DbSession, field_errors, render
+from attunement.web.relationships import my_relationships
 
 __all__ = ["router"]
 
@@ -52,17 +51,6 @@ router = APIRouter(include_in_schema=False)
 
 _REMINDER_FIELDS = {"what", "frequency", "weekdays", "time_of_day", "timezone"}
 _LOG_FIELDS = {"practice", "relationship_id", "note"}
-
-
-def _relationships(db: DbSession, me: Person) -> list[Relationship]:
-    return list(
-        db.scalars(
-            sa.select(Relationship)
-            .join(Membership, Membership.relationship_id == Relationship.id)
-            .where(Membership.person_id == me.id, Membership.left_at.is_(None))
-            .order_by(Relationship.id)
-        )
-    )
 
 
 def _reminders(db: DbSession, me: Person, now: datetime) -> list[dict[str, Any]]:
@@ -121,7 +109,7 @@ def _page(
             "title": "Daily practices",
             "practices": list_practices(),
             "practice_names": {p.id: p.name for p in list_practices()},
-            "relationships": _relationships(db, me),
+            "relationships": my_relationships(db, me),
             "reminders": _reminders(db, me, now),
             "logs": logs,
             "names": names,
