@@ -237,3 +237,29 @@ def test_nice_ticks_cover_the_range_with_round_even_steps(lo: float, width: floa
     assert all(math.isclose(s, step, rel_tol=1e-6) for s in steps)
     mantissa = step / 10 ** math.floor(math.log10(step))
     assert any(math.isclose(mantissa, m, rel_tol=1e-6) for m in (1, 2, 2.5, 5, 10))
+
+
+def test_fixed_axes_widen_for_data_outside_them() -> None:
+    root = parse(
+        scatter_chart(
+            [1, 4, 7],
+            [2, 3, 9],
+            title="Ratings",
+            x_label="x",
+            y_label="y",
+            x_min=1,
+            x_max=7,
+            y_min=1,
+            y_max=7,
+        )
+    )
+    xt, yt = tick_map(root, "x"), tick_map(root, "y")
+    assert min(xt) <= 1
+    assert max(xt) >= 7
+    assert max(yt) >= 9  # the 9 is kept on the chart
+    top = parse(
+        trend_chart([Series("a", [1, 2], [3, 30])], title="t", x_label="x", y_label="y", y_max=25)
+    )
+    assert max(tick_map(top, "y")) >= 30
+    for circle in top.findall("s:circle", NS):
+        assert float(circle.attrib["cy"]) >= 0

@@ -121,7 +121,8 @@ def trend_chart(
     """A line chart with a point at every observation, one line per series.
 
     ``y_min``/``y_max`` fix the y-axis (e.g. a scale's range, 5 to 25 for the EIS total) so that
-    charts of different people are comparable; otherwise the axis spans the data.
+    charts of different people are comparable; otherwise the axis spans the data. A value
+    outside the fixed range widens the axis instead of being drawn off the chart.
     """
     if not series:
         raise InvalidInputError("A trend chart needs at least one series.")
@@ -151,7 +152,7 @@ def trend_chart(
     xs = [p[0] for p in present]
     ys = [p[1] for p in present]
     x_ticks = _date_ticks(min(xs), max(xs)) if kind != "number" else nice_ticks(min(xs), max(xs))
-    y_ticks = nice_ticks(min(ys) if y_min is None else y_min, max(ys) if y_max is None else y_max)
+    y_ticks = nice_ticks(*_limits(ys, y_min, y_max))
     x_scale = _Scale(x_ticks[0], x_ticks[-1], frame.x0, frame.x1)
     y_scale = _Scale(y_ticks[0], y_ticks[-1], frame.y0, frame.y1)
     x_format = _date_formatter(x_ticks) if kind != "number" else _tick_formatter(x_ticks)
@@ -192,6 +193,10 @@ def scatter_chart(
     x_label: str,
     y_label: str,
     fit_line: bool = True,
+    x_min: float | None = None,
+    x_max: float | None = None,
+    y_min: float | None = None,
+    y_max: float | None = None,
     desc: str | None = None,
     width: int = 480,
     height: int = 320,
@@ -199,7 +204,8 @@ def scatter_chart(
     """A scatter plot with the ordinary least-squares line y = b0 + b1 x drawn over the data.
 
     Pairs with a missing value are left out. The fitted line is drawn over the observed x range
-    only, and only when there are at least two distinct x values.
+    only, and only when there are at least two distinct x values. ``x_min`` ... ``y_max`` fix
+    the axes (e.g. a 1-7 rating scale); data outside them widen the axis rather than vanish.
     """
     if len(x) != len(y):
         raise InvalidInputError(
@@ -216,8 +222,8 @@ def scatter_chart(
     frame = _frame(width, height, legend=False)
     xs = [p[0] for p in pairs]
     ys = [p[1] for p in pairs]
-    x_ticks = nice_ticks(min(xs), max(xs))
-    y_ticks = nice_ticks(min(ys), max(ys))
+    x_ticks = nice_ticks(*_limits(xs, x_min, x_max))
+    y_ticks = nice_ticks(*_limits(ys, y_min, y_max))
     x_scale = _Scale(x_ticks[0], x_ticks[-1], frame.x0, frame.x1)
     y_scale = _Scale(y_ticks[0], y_ticks[-1], frame.y0, frame.y1)
     body = [
@@ -289,8 +295,9 @@ def bar_chart(
     present = [v for vals in values.values() for v in vals if v is not None]
     if not present:
         raise InvalidInputError(f"No values to plot in {title!r}: every value is missing.")
-    lo = min([*present, 0.0]) if y_min is None else y_min
-    hi = max([*present, 0.0]) if y_max is None else y_max
+    # bars start at zero unless a fixed lower limit says otherwise (e.g. a 1-7 scale)
+    lo, _ = _limits(present if y_min is not None else [*present, 0.0], y_min, y_max)
+    _, hi = _limits(present if y_max is not None else [*present, 0.0], y_min, y_max)
     y_ticks = nice_ticks(lo, hi)
     frame = _frame(width, height, legend=len(groups) > 1)
     y_scale = _Scale(y_ticks[0], y_ticks[-1], frame.y0, frame.y1)
@@ -649,6 +656,13 @@ def _number(value: object, what: str) -> float | None:
     if math.isinf(number):
         raise InvalidInputError(f"A chart value of {what} is infinite.")
     return number
+
+
+def _limits(values: list[float], low: float | None, high: float | None) -> tuple[float, float]:
+    """The axis range: the fixed limits where given, widened to include every value."""
+    lo = min(values) if low is None else min(low, *values)
+    hi = max(values) if high is None else max(high, *values)
+    return lo, hi
 
 
 def _segments(points: list[tuple[float, float] | None]) -> list[list[tuple[float, float]]]:
