@@ -167,7 +167,7 @@ class ScoreOut(BaseModel):
 
 
 class MeasurementIn(_In):
-    instrument_id: str = Field(max_length=40)
+    instrument_id: str = Field(max_length=40, pattern=r"^[a-z][a-z0-9_]*$")
     responses: dict[str, int | None] = Field(
         description="Item answers keyed by column (eis_1 ...); null = not answered."
     )

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -173,6 +174,16 @@ def install_error_handlers(app: FastAPI) -> None:
             raise exc
         return error_response(request, _from_validation_error(exc))
 
+    async def on_data_error(request: Request, exc: Exception) -> Response:
+        # The database refused a value the request carried (a number beyond its integer
+        # range, a NUL character in text): the request is at fault, not the server.
+        log.info("database refused a value on %s %s: %s", request.method, request.url.path, exc)
+        error = InvalidInputError(
+            "A value in this request cannot be stored or looked up.",
+            hint="Check numbers are in range and text has no control characters.",
+        )
+        return error_response(request, error)
+
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         error = AttunementError(
@@ -185,4 +196,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AttunementError, on_domain_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(DataError, on_data_error)
     app.add_exception_handler(Exception, on_unexpected)

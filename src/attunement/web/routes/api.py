@@ -384,7 +384,7 @@ def api_measurements(
     db: DbSession,
     me: CurrentUser,
     relationship_id: IdQuery = None,
-    instrument_id: str | None = None,
+    instrument_id: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_]{0,39}$")] = None,
 ) -> list[MeasurementOut]:
     """Check-ins one may read (one's own, and what others shared with one), oldest first."""
     views = readable_measurements(
