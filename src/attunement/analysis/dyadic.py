@@ -162,32 +162,27 @@ def apim(
     ``seed`` seeds the Monte Carlo draws of the k interval (``None``: fresh randomness).
     """
     _check_options(confidence, draws)
-    id_columns = [dyad, person] + ([role] if role else [])
-    require_columns(frame, [*id_columns, x, y], what="APIM")
-    data = require_numeric(frame, [x, y])
-    _check_ids(data, id_columns)
-    if data.duplicated([dyad, person]).any():
-        raise InvalidInputError(
-            "Some persons have more than one row, but a cross-sectional APIM needs one per person.",
-            hint="For diaries (one row per person and occasion) use apim_diary.",
-            problems=_duplicate_problems(data, [dyad, person]),
-        )
+    data = _load(
+        frame,
+        [dyad, person],
+        role,
+        [x, y],
+        what="APIM",
+        repeated="Some persons have more than one row, but a cross-sectional APIM needs one per "
+        "person.",
+        hint="For diaries (one row per person and occasion) use apim_diary.",
+    )
     with_partner = partner_values(data, dyad=dyad, person=person, columns=[x])
     with_partner = with_partner.rename(columns={x: "x_actor", f"{x}_partner": "x_partner"})
     roles = _roles(with_partner, dyad, person, role)
-    prepared = complete_rows(with_partner, ["x_actor", "x_partner", y])
-    used = prepared.frame
-    n_dropped = len(frame) - len(used)
-    messages: list[str] = []
-    if n_dropped:
-        messages.append(
-            f"{n_dropped} of {len(frame)} persons were left out: a missing x or y, or a "
-            "partner without x (listwise deletion)."
-        )
-    if used[dyad].nunique() < 3:
-        raise InvalidInputError(
-            f"An APIM needs at least 3 dyads with data; found {used[dyad].nunique()}.",
-        )
+    used, n_dropped, messages = _complete(
+        with_partner,
+        ["x_actor", "x_partner", y],
+        dyad,
+        n_total=len(frame),
+        what="An APIM",
+        dropped="persons were left out: a missing x or y, or a partner without x",
+    )
     role_codes = (
         np.zeros(len(used), dtype=int)
         if role is None
@@ -274,16 +269,15 @@ def apim_diary(
     simplification many diary APIMs make).
     """
     _check_options(confidence, draws)
-    id_columns = [dyad, person, occasion] + ([role] if role else [])
-    require_columns(frame, [*id_columns, x, y], what="diary APIM")
-    data = require_numeric(frame, [x, y])
-    _check_ids(data, id_columns)
-    if data.duplicated([dyad, person, occasion]).any():
-        raise InvalidInputError(
-            "Some persons have more than one row for one occasion.",
-            hint="Give one row per person and occasion (or number the occasions uniquely).",
-            problems=_duplicate_problems(data, [dyad, person, occasion]),
-        )
+    data = _load(
+        frame,
+        [dyad, person, occasion],
+        role,
+        [x, y],
+        what="diary APIM",
+        repeated="Some persons have more than one row for one occasion.",
+        hint="Give one row per person and occasion (or number the occasions uniquely).",
+    )
     centred = person_mean_centre(data, person, [x])
     centred = centred.rename(
         columns={f"{x}_within": "actor_within", f"{x}_between": "actor_between"}
@@ -302,19 +296,15 @@ def apim_diary(
     )
     roles = _roles(with_partner, dyad, person, role)
     predictors = ["actor_within", "partner_within", "actor_between", "partner_between"]
-    prepared = complete_rows(with_partner, [*predictors, y])
-    used = prepared.frame.copy()
-    messages: list[str] = []
-    n_dropped = len(frame) - len(used)
-    if n_dropped:
-        messages.append(
-            f"{n_dropped} of {len(frame)} rows were left out: a missing x or y, or no partner "
-            "row with x on the same occasion (listwise deletion)."
-        )
-    if used[dyad].nunique() < 3:
-        raise InvalidInputError(
-            f"A diary APIM needs at least 3 dyads with data; found {used[dyad].nunique()}."
-        )
+    used, n_dropped, messages = _complete(
+        with_partner,
+        [*predictors, y],
+        dyad,
+        n_total=len(frame),
+        what="A diary APIM",
+        dropped="rows were left out: a missing x or y, or no partner row with x on the same "
+        "occasion",
+    )
     if role is None:
         first = used.groupby(dyad)[person].transform(lambda p: p.astype(str).min())
         codes = np.where(used[person].astype(str) == first, 0, 1)
@@ -758,6 +748,48 @@ def _k_table(
 
 
 # --------------------------------------------------------------------------- checks
+
+
+def _load(
+    frame: pd.DataFrame,
+    keys: list[str],
+    role: str | None,
+    values: list[str],
+    *,
+    what: str,
+    repeated: str,
+    hint: str,
+) -> pd.DataFrame:
+    """Columns present, values numeric, ids complete, one row per key."""
+    id_columns = keys + ([role] if role else [])
+    require_columns(frame, [*id_columns, *values], what=what)
+    data = require_numeric(frame, values)
+    _check_ids(data, id_columns)
+    if data.duplicated(keys).any():
+        raise InvalidInputError(repeated, hint=hint, problems=_duplicate_problems(data, keys))
+    return data
+
+
+def _complete(
+    data: pd.DataFrame,
+    columns: list[str],
+    dyad: str,
+    *,
+    n_total: int,
+    what: str,
+    dropped: str,
+) -> tuple[pd.DataFrame, int, list[str]]:
+    """Listwise deletion with the count in a message; at least three dyads must remain."""
+    used = complete_rows(data, columns).frame
+    n_dropped = n_total - len(used)
+    messages = []
+    if n_dropped:
+        messages.append(f"{n_dropped} of {n_total} {dropped} (listwise deletion).")
+    if used[dyad].nunique() < 3:
+        raise InvalidInputError(
+            f"{what} needs at least 3 dyads with data; found {used[dyad].nunique()}."
+        )
+    return used, n_dropped, messages
 
 
 def _check_options(confidence: float, draws: int) -> None:
