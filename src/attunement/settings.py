@@ -64,6 +64,12 @@ class Settings(BaseSettings):
     clock_speed: float = Field(
         1.0, description="Test clock: >1 makes session timers run faster (tests and demos only)."
     )
+    reminder_check_seconds: float = Field(
+        300.0,
+        ge=0,
+        description="How often the web server sends due reminder emails; 0 turns it off "
+        "(then run `attunement reminders send` from cron).",
+    )
 
     def resolved_database_url(self) -> str:
         """The database URL in force: the explicit one, or the SQLite file in ``data_dir``."""

@@ -8,13 +8,18 @@ made; replacing the link or turning it off makes the old one stop working at onc
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, FastAPI, Form
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -29,6 +34,7 @@ from attunement.practices import (
     parse_weekdays,
     reminder_text,
     rule_of,
+    send_due_reminders,
 )
 from attunement.store.access import (
     current_membership,
@@ -45,9 +51,44 @@ from attunement.store.tokens import hash_token, new_token
 from attunement.web.deps import AppSettings, CurrentUser, DbSession, field_errors, render
 from attunement.web.relationships import my_relationships
 
-__all__ = ["router"]
+__all__ = ["reminder_emails", "router"]
 
-router = APIRouter(include_in_schema=False)
+log = logging.getLogger("attunement.reminders")
+
+
+def _send_reminders_now(app: FastAPI) -> None:
+    with app.state.session_factory() as db:
+        send_due_reminders(
+            db, app.state.mailer, now=datetime.now(UTC), base_url=app.state.settings.base_url
+        )
+
+
+@asynccontextmanager
+async def reminder_emails(app: FastAPI) -> AsyncIterator[None]:
+    """While the server runs, send due reminder emails every ``reminder_check_seconds``."""
+    interval = float(app.state.settings.reminder_check_seconds)
+    if interval <= 0:
+        yield
+        return
+
+    async def keep_sending() -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await run_in_threadpool(_send_reminders_now, app)
+            except Exception:  # a mail server being down must not stop the loop
+                log.exception("sending reminder emails failed; trying again later")
+
+    task = asyncio.create_task(keep_sending())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+
+
+router = APIRouter(include_in_schema=False, lifespan=reminder_emails)
 
 _REMINDER_FIELDS = {"what", "frequency", "weekdays", "time_of_day", "timezone"}
 _LOG_FIELDS = {"practice", "relationship_id", "note"}
