@@ -176,3 +176,11 @@ def test_dashboard_list_and_empty_dashboard(app: FastAPI, web: WebPerson) -> Non
     empty = web.get(f"/dashboard/{rel_id}").text
     assert "No check-ins yet" in empty
     assert "Suggestions appear once you have recorded at least three interactions." in empty
+
+
+def test_out_of_range_ids_are_input_errors_not_crashes(web: WebPerson) -> None:
+    huge = 10**30
+    assert web.get(f"/api/dashboard/{huge}").status_code == 422
+    assert web.get(f"/dashboard/{huge}").status_code == 422
+    assert web.post(f"/practices/reminders/{huge}/delete").status_code == 422
+    assert web.get("/api/closeness/" + "X" * 5000).status_code == 404

@@ -30,7 +30,7 @@ from attunement.store.access import (
     require_current_member,
 )
 from attunement.store.models import Person, Relationship
-from attunement.web.deps import CurrentUser, DbSession, render
+from attunement.web.deps import CurrentUser, DbSession, IdPath, render
 from attunement.web.relationships import members as members_of
 from attunement.web.relationships import my_relationships
 
@@ -223,7 +223,7 @@ def dashboards(request: Request, db: DbSession, me: CurrentUser) -> HTMLResponse
 
 @router.get("/dashboard/{relationship_id}", response_class=HTMLResponse, include_in_schema=False)
 def dashboard(
-    request: Request, relationship_id: int, db: DbSession, me: CurrentUser
+    request: Request, relationship_id: IdPath, db: DbSession, me: CurrentUser
 ) -> HTMLResponse:
     """One relationship's dashboard: only what each person shares."""
     data = _load(db, me, relationship_id)
@@ -241,7 +241,7 @@ def dashboard(
 
 
 @router.get("/api/dashboard/{relationship_id}", response_model=DashboardSummary, tags=["dashboard"])
-def dashboard_data(relationship_id: int, db: DbSession, me: CurrentUser) -> DashboardSummary:
+def dashboard_data(relationship_id: IdPath, db: DbSession, me: CurrentUser) -> DashboardSummary:
     """The numbers of a relationship's dashboard (the reader's own and what others share)."""
     data = _load(db, me, relationship_id)
     return DashboardSummary(

@@ -48,7 +48,14 @@ from attunement.store.models import (
 )
 from attunement.store.records import create_reminder, log_practice
 from attunement.store.tokens import hash_token, new_token
-from attunement.web.deps import AppSettings, CurrentUser, DbSession, field_errors, render
+from attunement.web.deps import (
+    AppSettings,
+    CurrentUser,
+    DbSession,
+    IdPath,
+    field_errors,
+    render,
+)
 from attunement.web.relationships import my_relationships
 
 __all__ = ["reminder_emails", "router"]
@@ -280,7 +287,7 @@ def add_reminder(
 
 
 @router.post("/practices/reminders/{reminder_id}/delete")
-def delete_reminder(reminder_id: int, db: DbSession, me: CurrentUser) -> Response:
+def delete_reminder(reminder_id: IdPath, db: DbSession, me: CurrentUser) -> Response:
     """Remove one of your reminders (from email and from the calendar feed)."""
     db.delete(require_own_reminder(db, me.id, reminder_id))
     db.commit()
