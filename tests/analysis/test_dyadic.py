@@ -204,3 +204,28 @@ def test_diary_apim_bad_input() -> None:
         apim_diary(pd.concat([diary, diary.iloc[:1]]), occasion="day")
     with pytest.raises(InvalidInputError, match="do not have: occasion"):
         apim_diary(diary)
+
+
+def test_complete_distinguishable_dyads_reduce_to_ols_per_role(data: pd.DataFrame) -> None:
+    """Same regressors in both equations (SUR): GLS equals OLS of each role, for any rho."""
+    complete = data[data.groupby("dyad")["y"].transform(lambda v: v.notna().all())]
+    fit = apim(complete, role="role").effects.set_index(["role", "effect"])
+    wide = complete.pivot(index="dyad", columns="role", values=["x", "y"])
+    for own, other in (("carer", "patient"), ("patient", "carer")):
+        design = np.column_stack([np.ones(len(wide)), wide[("x", own)], wide[("x", other)]])
+        beta, *_ = np.linalg.lstsq(design, wide[("y", own)].to_numpy(), rcond=None)
+        for effect, value in zip(("intercept", "actor", "partner"), beta, strict=True):
+            assert fit.loc[(own, effect), "estimate"] == pytest.approx(value, rel=1e-7)
+
+
+def test_row_order_and_role_names_do_not_matter(data: pd.DataFrame) -> None:
+    base = apim(data, role="role").effects
+    shuffled = apim(data.sample(frac=1.0, random_state=3), role="role").effects
+    pd.testing.assert_frame_equal(base, shuffled, rtol=1e-7)
+    renamed = data.assign(role=data["role"].map({"carer": "b_carer", "patient": "a_patient"}))
+    swapped = apim(renamed, role="role").effects.set_index(["role", "effect"])
+    for row in base.itertuples():
+        new_role = {"carer": "b_carer", "patient": "a_patient"}[str(row.role)]
+        assert swapped.loc[(new_role, str(row.effect)), "estimate"] == pytest.approx(
+            row.estimate, rel=1e-7
+        )
