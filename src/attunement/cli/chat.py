@@ -144,3 +144,28 @@ def report(
     heading = title or ("Conversation report" if pseudonymize else f"Conversation: {file.stem}")
     out.write_text(chat_report(messages, title=heading), encoding="utf-8")
     click.echo(f"Wrote {out} (open it in a browser; it loads nothing from the internet)")
+
+
+@chat.command()
+@_FILE
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV file to write.",
+)
+@click.option("--pseudonymize", is_flag=True, help="Replace names with Person A, Person B, ...")
+@_FORMAT
+@_DATE_ORDER
+def similarity(
+    file: Path, out: Path, pseudonymize: bool, chat_format: str | None, date_order: str | None
+) -> None:
+    """Score how closely each reply takes up a disclosure (needs attunement[text])."""
+    messages = _messages(file, chat_format, date_order)
+    if pseudonymize:
+        messages = conversation.pseudonymize(messages)
+    frame = conversation.reply_similarity(messages)
+    write_table(frame, out)
+    click.echo(f"Wrote {len(frame)} disclosure-reply pairs to {out}")
