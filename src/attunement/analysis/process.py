@@ -283,10 +283,17 @@ def mediation_111(
     sigma_ab = float(_submatrix(g, ["a_path", "b_path"])[0, 1])
     info_cov = _variance_parameter_covariance(stacked, fit, fixed_terms, random_terms)
     var_sigma_ab = float(_submatrix(info_cov, ["a_path|b_path"])[0, 0])
+    if not np.isfinite(var_sigma_ab) or var_sigma_ab <= 0:
+        messages.append(
+            "The sampling variance of the a-b slope covariance could not be estimated (the "
+            "information matrix is not positive definite, as in singular fits); the Monte "
+            "Carlo interval treats that covariance as known, so it is too narrow."
+        )
+        var_sigma_ab = 0.0
     mean = np.array([estimates[t]["estimate"] for t in path_terms])
     rng = np.random.default_rng(seed)
     sample = rng.multivariate_normal(mean, vcov, size=draws, method="cholesky")
-    cov_draws = rng.normal(sigma_ab, np.sqrt(max(var_sigma_ab, 0.0)), size=draws)
+    cov_draws = rng.normal(sigma_ab, np.sqrt(var_sigma_ab), size=draws)
     indirect_draws = sample[:, 0] * sample[:, 1] + cov_draws
     total_draws = indirect_draws + sample[:, 2]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -307,7 +314,7 @@ def mediation_111(
         crit = float(stats.t.ppf(1 - tail, row["df"]))
         est, se = row["estimate"], row["se"]
         rows.append(_path_row(quantity, est, se, est - crit * se, est + crit * se, "wald"))
-    se_sigma_ab = float(np.sqrt(max(var_sigma_ab, 0.0)))
+    se_sigma_ab = float(np.sqrt(var_sigma_ab)) if var_sigma_ab > 0 else float("nan")
     rows.append(
         _path_row(
             "sigma_ab",
