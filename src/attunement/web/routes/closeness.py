@@ -12,11 +12,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from enum import Enum
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Form
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -53,10 +54,17 @@ from attunement.store.models import (
     Person,
     Study,
 )
-from attunement.web.deps import AppSettings, CurrentUser, DbSession, field_errors, render
+from attunement.web.deps import (
+    MAX_ID,
+    AppSettings,
+    CurrentUser,
+    DbSession,
+    field_errors,
+    render,
+)
 from attunement.web.relationships import my_relationships
 
-__all__ = ["SessionStatus", "router"]
+__all__ = ["IosIn", "JoinIn", "QuestionIn", "SessionStatus", "SetIn", "StartIn", "router"]
 
 router = APIRouter()
 
@@ -78,6 +86,8 @@ class SessionStatus(BaseModel):
     eye_contact_remaining_seconds: float | None
     clock_speed: float
     waiting_for_partner: bool
+    set_title: str | None
+    question_text: str | None
 
 
 def _clock(settings: Settings) -> SystemClock:
@@ -103,6 +113,9 @@ def _waiting_for_partner(state: SessionState, me: int) -> bool:
 
 def _status(stored: StoredSession, me: int, settings: Settings) -> SessionStatus:
     state, clock = stored.state, _clock(settings)
+    protocol = thirty_six_questions()
+    sets = question_sets(protocol, state.condition)
+    asking = state.phase == "questions"
     timer = set_timer(state, clock)
     eye = eye_contact_timer(state, clock) if state.eye_contact_started_at else None
     return SessionStatus(
@@ -118,6 +131,8 @@ def _status(stored: StoredSession, me: int, settings: Settings) -> SessionStatus
         eye_contact_remaining_seconds=eye.remaining_seconds if eye else None,
         clock_speed=clock.speed,
         waiting_for_partner=_waiting_for_partner(state, me),
+        set_title=sets[state.set_index].title if asking else None,
+        question_text=current_question(protocol, state).text if asking else None,
     )
 
 
@@ -254,6 +269,42 @@ def _study_assignment(db: DbSession, me: Person, study_id: int, settings: Settin
     return assign_condition(study_seed(settings, study), int(enrolled or 0))
 
 
+def _create(
+    db: DbSession,
+    me: Person,
+    settings: Settings,
+    *,
+    relationship_id: int | None,
+    study_id: int | None,
+    first_reader: str,
+    eye_contact: bool,
+) -> StoredSession:
+    if relationship_id is not None and current_membership(db, me.id, relationship_id) is None:
+        raise InvalidInputError(
+            "choose one of your relationships",
+            problems=[Problem("not one of yours", column="relationship_id", value=relationship_id)],
+        )
+    choices = {"me": 0, "partner": 1, "random": secrets.randbelow(2)}
+    if first_reader not in choices:
+        raise InvalidInputError(
+            "choose who reads first",
+            problems=[Problem("unknown choice", column="first_reader", value=first_reader)],
+        )
+    assignment = _study_assignment(db, me, study_id, settings) if study_id is not None else None
+    stored = create_live_session(
+        db,
+        me.id,
+        _clock(settings),
+        relationship_id=relationship_id,
+        study_id=study_id,
+        assignment=assignment,
+        first_reader=choices[first_reader],
+        offer_eye_contact=eye_contact,
+    )
+    db.commit()
+    return stored
+
+
 @router.post("/closeness", response_class=HTMLResponse, include_in_schema=False)
 def start(
     request: Request,
@@ -273,31 +324,15 @@ def start(
         "eye_contact": eye_contact,
     }
     try:
-        rel = _optional_id(relationship_id, "relationship_id")
-        study = _optional_id(study_id, "study_id")
-        if rel is not None and current_membership(db, me.id, rel) is None:
-            raise InvalidInputError(
-                "choose one of your relationships",
-                problems=[Problem("not one of yours", column="relationship_id", value=rel)],
-            )
-        choices = {"me": 0, "partner": 1, "random": secrets.randbelow(2)}
-        if first_reader not in choices:
-            raise InvalidInputError(
-                "choose who reads first",
-                problems=[Problem("unknown choice", column="first_reader", value=first_reader)],
-            )
-        assignment = _study_assignment(db, me, study, settings) if study is not None else None
-        stored = create_live_session(
+        stored = _create(
             db,
-            me.id,
-            _clock(settings),
-            relationship_id=rel,
-            study_id=study,
-            assignment=assignment,
-            first_reader=choices[first_reader],
-            offer_eye_contact=eye_contact == "on",
+            me,
+            settings,
+            relationship_id=_optional_id(relationship_id, "relationship_id"),
+            study_id=_optional_id(study_id, "study_id"),
+            first_reader=first_reader,
+            eye_contact=eye_contact == "on",
         )
-        db.commit()
     except AttunementError as error:
         db.rollback()
         errors = field_errors(error, {"relationship_id", "study_id", "first_reader"})
@@ -451,3 +486,120 @@ def finish(code: str, db: DbSession, me: CurrentUser, settings: AppSettings) -> 
     clock = _clock(settings)
     _step(db, code, me, settings, lambda s: finish_session(s, me.id, clock))
     return _redirect(code)
+
+
+# -- the same session as a JSON API -------------------------------------------------------------
+
+
+class StartIn(BaseModel):
+    """A new session: for a relationship or a study (optional), who reads first."""
+
+    relationship_id: int | None = Field(None, ge=1, le=MAX_ID)
+    study_id: int | None = Field(None, ge=1, le=MAX_ID)
+    first_reader: Literal["me", "partner", "random"] = "random"
+    eye_contact: bool = False
+
+
+class JoinIn(BaseModel):
+    """The code the other person's screen shows."""
+
+    code: str = Field(min_length=1, max_length=32)
+
+
+class IosIn(BaseModel):
+    """An IOS rating: the chosen pair of circles, 1 (no overlap) to 7 (most overlap)."""
+
+    moment: Literal["before", "after"]
+    value: int = Field(ge=IOS_MIN, le=IOS_MAX)
+
+
+class QuestionIn(BaseModel):
+    """The question the device shows (0-based set and question), to move on from."""
+
+    set_index: int = Field(ge=0, le=99)
+    question_index: int = Field(ge=0, le=99)
+
+
+class SetIn(BaseModel):
+    """The set (0-based) the device shows, to leave once its time is up."""
+
+    set_index: int = Field(ge=0, le=99)
+
+
+_TAGS: list[str | Enum] = ["36 Questions"]
+
+
+@router.post("/api/closeness", status_code=201, response_model=SessionStatus, tags=_TAGS)
+def api_start(
+    body: StartIn, db: DbSession, me: CurrentUser, settings: AppSettings
+) -> SessionStatus:
+    """Start a session; the answer carries its join code."""
+    stored = _create(
+        db,
+        me,
+        settings,
+        relationship_id=body.relationship_id,
+        study_id=body.study_id,
+        first_reader=body.first_reader,
+        eye_contact=body.eye_contact,
+    )
+    return _status(stored, me.id, settings)
+
+
+@router.post("/api/closeness/join", response_model=SessionStatus, tags=_TAGS)
+def api_join(body: JoinIn, db: DbSession, me: CurrentUser, settings: AppSettings) -> SessionStatus:
+    """Join a session by its code (joining again resumes it)."""
+    stored = join_live_session(db, body.code, me.id, _clock(settings))
+    db.commit()
+    return _status(stored, me.id, settings)
+
+
+@router.post("/api/closeness/{code}/ios", response_model=SessionStatus, tags=_TAGS)
+def api_rate(
+    code: str, body: IosIn, db: DbSession, me: CurrentUser, settings: AppSettings
+) -> SessionStatus:
+    """Store your IOS rating before or after the questions."""
+    clock = _clock(settings)
+    stored = _step(
+        db, code, me, settings, lambda s: record_ios(s, me.id, body.moment, body.value, clock)
+    )
+    return _status(stored, me.id, settings)
+
+
+@router.post("/api/closeness/{code}/next", response_model=SessionStatus, tags=_TAGS)
+def api_next(
+    code: str, body: QuestionIn, db: DbSession, me: CurrentUser, settings: AppSettings
+) -> SessionStatus:
+    """Move on from the question you show; a stale position changes nothing."""
+    clock = _clock(settings)
+    at = (body.set_index, body.question_index)
+    stored = _step(db, code, me, settings, lambda s: next_question(s, me.id, at, clock))
+    return _status(stored, me.id, settings)
+
+
+@router.post("/api/closeness/{code}/next-set", response_model=SessionStatus, tags=_TAGS)
+def api_next_set(
+    code: str, body: SetIn, db: DbSession, me: CurrentUser, settings: AppSettings
+) -> SessionStatus:
+    """Leave the set once its time is up (409 before)."""
+    clock = _clock(settings)
+    stored = _step(db, code, me, settings, lambda s: next_set(s, me.id, body.set_index, clock))
+    return _status(stored, me.id, settings)
+
+
+@router.post("/api/closeness/{code}/eye-contact", response_model=SessionStatus, tags=_TAGS)
+def api_eye_contact(
+    code: str, db: DbSession, me: CurrentUser, settings: AppSettings
+) -> SessionStatus:
+    """Begin the optional eye-contact ending (not part of the 1997 procedure)."""
+    clock = _clock(settings)
+    stored = _step(db, code, me, settings, lambda s: start_eye_contact(s, me.id, clock))
+    return _status(stored, me.id, settings)
+
+
+@router.post("/api/closeness/{code}/finish", response_model=SessionStatus, tags=_TAGS)
+def api_finish(code: str, db: DbSession, me: CurrentUser, settings: AppSettings) -> SessionStatus:
+    """End the session from its ending step."""
+    clock = _clock(settings)
+    stored = _step(db, code, me, settings, lambda s: finish_session(s, me.id, clock))
+    return _status(stored, me.id, settings)
