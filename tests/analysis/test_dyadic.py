@@ -229,3 +229,32 @@ def test_row_order_and_role_names_do_not_matter(data: pd.DataFrame) -> None:
         assert swapped.loc[(new_role, str(row.effect)), "estimate"] == pytest.approx(
             row.estimate, rel=1e-7
         )
+
+
+def test_dyad_wide_tables_stack_to_the_long_layout(data: pd.DataFrame, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from attunement.analysis import dyads_to_long
+    from attunement.cli import cli
+
+    members = data.assign(member=data["person"].str[-1])
+    wide = members.pivot(index="dyad", columns="member", values=["person", "role", "x", "y"])
+    wide.columns = [
+        f"{'participant' if name == 'person' else name}_{member}" for name, member in wide.columns
+    ]
+    wide = wide.reset_index().rename(columns={"dyad": "dyad_id"})
+    long = dyads_to_long(wide)
+    assert list(long.columns) == ["dyad_id", "person", "role", "x", "y", "member"]
+    assert long["person"].tolist() == data["person"].tolist()
+    expected = apim(data, role="role").effects
+    got = apim(long, dyad="dyad_id", role="role").effects
+    pd.testing.assert_frame_equal(expected, got)
+    path = tmp_path / "wide.csv"
+    wide.to_csv(path, index=False)
+    result = CliRunner().invoke(
+        cli, ["analyze", "apim", str(path), "--wide", "--x", "x", "--y", "y", "--role", "role"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "120 dyads" in result.output
+    with pytest.raises(InvalidInputError, match="No column pairs"):
+        dyads_to_long(data.rename(columns={"dyad": "dyad_id"}))

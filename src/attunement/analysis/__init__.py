@@ -18,6 +18,7 @@ from attunement.analysis.dyadic import (
     apim,
     apim_diary,
     dyad_asymmetry,
+    dyads_to_long,
     partner_values,
 )
 from attunement.analysis.formula import Formula, parse_formula
@@ -48,6 +49,7 @@ __all__ = [
     "apim_diary",
     "benjamini_hochberg",
     "dyad_asymmetry",
+    "dyads_to_long",
     "fit_lmm",
     "fit_lmm_sql",
     "fit_lmm_statistics",

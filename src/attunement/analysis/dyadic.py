@@ -65,6 +65,7 @@ __all__ = [
     "apim",
     "apim_diary",
     "dyad_asymmetry",
+    "dyads_to_long",
     "partner_values",
 ]
 
@@ -439,6 +440,55 @@ def partner_values(
     out = out.set_index("__row__")
     out.index.name = frame.index.name
     return out
+
+
+def dyads_to_long(
+    frame: pd.DataFrame,
+    *,
+    dyad: str = "dyad_id",
+    person: str = "participant",
+    suffixes: tuple[str, str] = ("_a", "_b"),
+) -> pd.DataFrame:
+    """Stack a dyad-wide table (partners side by side) into the long layout the APIMs read.
+
+    Columns ending in the two ``suffixes`` (the store's dyad exports use ``_a`` and ``_b``,
+    e.g. ``eis_total_a``, ``eis_total_b``) become one column without the suffix, one row per
+    member; other columns (the dyad id, day, week, ...) are repeated on both rows. A column
+    ``member`` holds ``a``/``b`` (the suffix without its separator), and ``person`` the
+    member's id from ``<person><suffix>`` (e.g. ``participant_a``), or ``<dyad>:<member>``
+    when there is no such column. Rows keep the order of the wide table, member a first.
+    """
+    require_columns(frame, [dyad], what="dyad-wide table")
+    first, second = suffixes
+    if not first or not second or first == second:
+        raise InvalidInputError("Give two different, non-empty suffixes (such as _a and _b).")
+    bases = [str(c)[: -len(first)] for c in frame.columns if str(c).endswith(first)]
+    paired = [b for b in bases if f"{b}{second}" in frame.columns and b]
+    if not paired:
+        raise InvalidInputError(
+            f"No column pairs ending in {first!r} and {second!r} were found.",
+            hint="A dyad-wide table has each partner's value side by side, e.g. eis_total_a "
+            "and eis_total_b.",
+        )
+    suffixed = {f"{b}{sfx}" for b in paired for sfx in suffixes}
+    shared = [c for c in frame.columns if c not in suffixed]
+    parts = []
+    for order, sfx in enumerate(suffixes):
+        member = sfx.lstrip("_-. ") or sfx
+        part = frame[shared].copy()
+        for base in paired:
+            part[base] = frame[f"{base}{sfx}"].to_numpy()
+        part["member"] = member
+        if person not in paired:
+            part["person"] = frame[dyad].astype(str) + f":{member}"
+        else:
+            part = part.rename(columns={person: "person"})
+        part["__wide_row__"] = np.arange(len(frame))
+        part["__order__"] = order
+        parts.append(part)
+    out = pd.concat(parts, ignore_index=True)
+    out = out.sort_values(["__wide_row__", "__order__"], kind="stable")
+    return out.drop(columns=["__wide_row__", "__order__"]).reset_index(drop=True)
 
 
 def dyad_asymmetry(

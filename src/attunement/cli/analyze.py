@@ -20,6 +20,7 @@ from attunement.analysis import (
     apim,
     apim_diary,
     dyad_asymmetry,
+    dyads_to_long,
     mediation_111,
     outcome_correlations,
     process_model,
@@ -199,6 +200,12 @@ def process_command(
     default=None,
     help="Column of occasions (days): fit the diary APIM with within/between effects.",
 )
+@click.option(
+    "--wide",
+    is_flag=True,
+    help="FILE is dyad-wide (partners side by side in columns ending _a and _b, as attunement's "
+    "dyad exports); it is stacked to one row per person first.",
+)
 @click.option("--asymmetry", is_flag=True, help="Also print each dyad's asymmetry in x.")
 @click.option("--reml/--ml", default=True, show_default=True, help="REML or ML estimation.")
 @click.option("--draws", default=20_000, show_default=True, help="Monte Carlo draws for k.")
@@ -212,6 +219,7 @@ def apim_command(
     person: str,
     role: str | None,
     occasion: str | None,
+    wide: bool,
     asymmetry: bool,
     reml: bool,
     draws: int,
@@ -220,9 +228,15 @@ def apim_command(
 ) -> None:
     """Actor-partner interdependence model of dyads (Kenny, Kashy & Cook 2006).
 
-    FILE is long: one row per person (or per person and occasion with --occasion).
+    FILE is long: one row per person (or per person and occasion with --occasion), or
+    dyad-wide with --wide (then the person ids come from participant_a/_b).
     """
     frame = read_table(file)
+    if wide:
+        if dyad not in frame.columns and "dyad_id" in frame.columns:
+            dyad = "dyad_id"
+        frame = dyads_to_long(frame, dyad=dyad)
+        person = "person"
     if occasion:
         result = apim_diary(
             frame,
