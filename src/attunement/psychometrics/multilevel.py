@@ -156,7 +156,7 @@ def multilevel_reliability(
         "estimator": estimator,
         "converged": converged,
     }
-    return pd.DataFrame({name: [row[name]] for name in MULTILEVEL_COLUMNS})
+    return pd.DataFrame([[row[name] for name in MULTILEVEL_COLUMNS]], columns=MULTILEVEL_COLUMNS)
 
 
 def _ratio(numerator: float, denominator: float) -> float:

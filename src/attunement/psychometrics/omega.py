@@ -107,19 +107,17 @@ def omega_total(items: pd.DataFrame) -> pd.DataFrame:
     total = float(reflected.sum())
     unique = float(fit.uniquenesses.sum())
     common = float(np.abs(fit.loadings).sum()) ** 2
-    return pd.DataFrame(
-        {
-            "omega_total": [(total - unique) / total],
-            "omega_h": [common / total],
-            "omega_implied": [common / (common + unique)],
-            "rmsr": [fit.rmsr],
-            "heywood": [fit.heywood],
-            "n": [summary.n],
-            "n_excluded": [summary.n_excluded],
-            "k": [summary.k],
-        },
-        columns=list(OMEGA_COLUMNS),
-    )
+    row = [
+        (total - unique) / total,
+        common / total,
+        common / (common + unique),
+        fit.rmsr,
+        fit.heywood,
+        summary.n,
+        summary.n_excluded,
+        summary.k,
+    ]
+    return pd.DataFrame([row], columns=list(OMEGA_COLUMNS))
 
 
 def factor_loadings(items: pd.DataFrame) -> pd.DataFrame:
