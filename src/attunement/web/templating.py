@@ -74,6 +74,7 @@ def build_templates() -> Jinja2Templates:
     env.filters["when"] = _when
     env.filters["nl2br"] = _nl2br
     env.filters["number"] = _number
+    env.filters["zip_rows"] = lambda left, right: list(zip(left, right, strict=True))
     return Jinja2Templates(env=env, context_processors=[_page_context])
 
 
