@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from attunement.analysis.centring import person_mean_centre
@@ -40,6 +40,7 @@ def test_observation_weighted_centre_differs_when_persons_report_unequally() -> 
     assert observations["x_between"].tolist() == [-1.0, -1.0, -1.0, 3.0]
 
 
+@settings(max_examples=50, deadline=None)
 @given(
     st.lists(
         st.tuples(st.integers(0, 5), st.floats(-100, 100, allow_nan=False)),

@@ -21,6 +21,7 @@ def run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+@pytest.mark.slow
 def test_process_json_has_mediation_paths_and_the_intimacy_model() -> None:
     code, out, err = run(
         "analyze",
