@@ -219,6 +219,9 @@ def test_enrolling_needs_the_tick_and_the_current_consent_version(
     with app.state.session_factory() as db:
         assert db.scalar(sa.select(sa.func.count(Consent.id))) == 0
     participant = enroll(other_web, code)
+    mine = main_of(other_web.get("/studies").text)
+    assert '<a href="/checkins/new?instrument=swls">SWLS</a>: every 7 days' in mine
+    assert '<a href="/diary/new">Diary</a>: every day' in mine
     again = other_web.get(f"/enroll/{code}").text
     assert f"You take part in this study as {participant}" in again
     twice = other_web.post(f"/enroll/{code}", {"consent_version": "2026-1", "agree": "on"})
@@ -321,6 +324,7 @@ def test_compliance_shows_who_is_behind(
 # -- exports ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_every_export_file_downloads_and_is_audited(
     rita: WebPerson, other_web: WebPerson, cleo: WebPerson, app: FastAPI
 ) -> None:

@@ -306,6 +306,14 @@ def _preview(db: DbSession, settings: Settings, study: Study) -> StudyPreview:
     )
 
 
+def _short_names(settings: Settings) -> dict[str, str]:
+    """Column headings: the instrument's short name, "Diary" for the interaction record."""
+    return {
+        i.id: "Diary" if i.id == "interaction" else i.short_name
+        for i in instrument_choices(settings)
+    }
+
+
 def _audit_read(db: DbSession, me: Person, study_id: int, view: str, rows: int) -> None:
     records.record_audit(
         db,
@@ -321,7 +329,9 @@ def _audit_read(db: DbSession, me: Person, study_id: int, view: str, rows: int) 
 
 
 @router.get("/studies", response_class=HTMLResponse, include_in_schema=False)
-def studies_page(request: Request, db: DbSession, me: CurrentUser) -> HTMLResponse:
+def studies_page(
+    request: Request, db: DbSession, me: CurrentUser, settings: AppSettings
+) -> HTMLResponse:
     """The studies one runs (researchers) and the studies one takes part in."""
     return render(
         request,
@@ -333,6 +343,7 @@ def studies_page(request: Request, db: DbSession, me: CurrentUser) -> HTMLRespon
             "joined": studies_joined(db, me.id),
             "flash": request.session.pop("flash", None),
             "describe_schedule": describe_schedule,
+            "instrument_names": _short_names(settings),
             "not_a_researcher_hint": _NOT_A_RESEARCHER[1],
         },
     )
@@ -429,9 +440,7 @@ def _study_page(
             "link": link,
             "qr": qr_svg(link),
             "schedule": schedule_rows(study, instruments),
-            "short_names": {
-                i.id: "Diary" if i.id == "interaction" else i.short_name for i in instruments
-            },
+            "short_names": _short_names(settings),
             "scheduled": sorted(name for name in dict(study.schedule) if name in study.instruments),
             "participants": participants,
             "behind": sum(1 for row in participants if row.behind),
