@@ -297,3 +297,29 @@ def test_whatsapp_reading_memory_does_not_grow(tmp_path: Path) -> None:
 
     small, large = peak(2_000), peak(40_000)
     assert large < small * 2 + 200_000
+
+
+def test_telegram_reading_memory_does_not_grow(tmp_path: Path) -> None:
+    def peak(n: int) -> int:
+        path = tmp_path / f"tg{n}.json"
+        with path.open("w", encoding="utf-8") as out:
+            out.write('{"name": "N", "type": "personal_chat", "messages": [\n')
+            for i in range(n):
+                comma = "," if i < n - 1 else ""
+                out.write(
+                    f' {{"id": {i}, "type": "message", "date": "2023-01-01T10:00:00", '
+                    f'"from": "P{i % 2}", "text": ["hi ", {{"type": "bold", "text": "{i}"}}]}}'
+                    f"{comma}\n"
+                )
+            out.write("]}\n")
+        tracemalloc.start()
+        count = sum(1 for _ in read_chat(path))
+        size = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert count == n
+        return size
+
+    small, large = peak(2_000), peak(60_000)
+    # The large file (~5 MB) is several blocks long; memory stays near one block (1 MiB of
+    # text, up to 4 bytes a character) plus one message.
+    assert large < small + 6_000_000

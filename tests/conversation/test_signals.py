@@ -280,3 +280,15 @@ def test_turn_and_latency_invariants(rows: list[tuple[str, int, str]]) -> None:
     if len(frame):
         assert frame.groupby("week")["turn_share"].sum().round(12).eq(1).all()
         assert frame["messages"].sum() == len(messages)
+
+
+@given(st.lists(st.tuples(st.sampled_from(["Ann", "Bo", "Cy Li"]), st.text(max_size=20))))
+def test_pseudonyms_are_consistent_and_hide_names(rows: list[tuple[str, str]]) -> None:
+    messages = [Message(T0, sender, text, "text", i) for i, (sender, text) in enumerate(rows)]
+    out = list(pseudonymize(messages))
+    mapping: dict[str, str] = {}
+    for before, after in zip(messages, out, strict=True):
+        assert after.sender is not None
+        assert mapping.setdefault(before.sender or "", after.sender) == after.sender
+        assert after.sender.startswith("Person ")
+    assert len(set(mapping.values())) == len(mapping)  # one pseudonym per person
