@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import optimize, sparse
 from scipy.sparse import linalg as sparse_linalg
+from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from attunement.psychometrics._item_matrix import FloatArray
 
@@ -119,14 +120,16 @@ def reml_components(
         return value, gradient
 
     first = np.ones(k) if start is None else np.maximum(np.asarray(start, dtype=np.float64), 0)
-    result = optimize.minimize(
-        with_gradient,
-        first,
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[(0.0, None)] * k,
-        options={"ftol": 1e-13, "gtol": 1e-5, "maxiter": 500},
-    )
+    # small dense pieces only: BLAS threads add overhead and stall on a busy machine
+    with threadpool_limits(limits=1, user_api="blas"):
+        result = optimize.minimize(
+            with_gradient,
+            first,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[(0.0, None)] * k,
+            options={"ftol": 1e-13, "gtol": 1e-5, "maxiter": 500},
+        )
     theta = np.asarray(result.x, dtype=np.float64)
     value, sigma2 = problem.criterion(theta)
     gradient = with_gradient(theta)[1]

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import optimize
+from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from attunement.errors import InvalidInputError, Problem
 from attunement.psychometrics._item_matrix import FloatArray, item_covariance
@@ -250,12 +251,14 @@ def _bounded(r: FloatArray, lam: FloatArray) -> tuple[FloatArray, int]:
         return float((residual**2).sum() / 2), jacobian.T @ d_loadings
 
     start = np.clip(1 - lam**2, _MIN_UNIQUENESS, 1.0)
-    result = optimize.minimize(
-        objective,
-        start,
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[(_MIN_UNIQUENESS, 1.0)] * k,
-        options={"ftol": 1e-16, "gtol": 1e-12, "maxiter": 10_000},
-    )
+    # k x k problems: BLAS threads only add overhead (and stall on a busy machine)
+    with threadpool_limits(limits=1, user_api="blas"):
+        result = optimize.minimize(
+            objective,
+            start,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[(_MIN_UNIQUENESS, 1.0)] * k,
+            options={"ftol": 1e-16, "gtol": 1e-12, "maxiter": 10_000},
+        )
     return axis(np.asarray(result.x, dtype=np.float64))[3], int(result.nit)
