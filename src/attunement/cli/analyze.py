@@ -126,8 +126,10 @@ def process_command(
     seed: int,
     as_json: bool,
 ) -> None:
-    """The intimacy process model (Laurenceau, Barrett & Pietromonaco 1998) and 1-1-1 mediation.
+    """The intimacy process model and its 1-1-1 mediation.
 
+    The model of Laurenceau, Barrett & Pietromonaco (1998) and the stacked mediation of Bauer,
+    Preacher & Gil (2006) with a Monte Carlo interval of the indirect effect.
     FILE is a long diary: one row per person and interaction (or day). With --json the output
     is {"a": {...}, "b": {...}, "c_prime": {...}, "indirect": {...}, ..., "intimacy_model": {...}}
     when the mediation runs, each with estimate, se (where defined), ci_low and ci_high.
@@ -226,7 +228,9 @@ def apim_command(
     seed: int,
     as_json: bool,
 ) -> None:
-    """Actor-partner interdependence model of dyads (Kenny, Kashy & Cook 2006).
+    """Actor-partner model of dyads (APIM), k ratio and asymmetry.
+
+    Kenny, Kashy & Cook (2006); distinguishable dyads with --role.
 
     FILE is long: one row per person (or per person and occasion with --occasion), or
     dyad-wide with --wide (then the person ids come from participant_a/_b).
@@ -326,7 +330,11 @@ def outcomes_command(
     output: Path | None,
     as_json: bool,
 ) -> None:
-    """Emotional intimacy against outcome scales: r with CIs, Benjamini-Hochberg adjusted p."""
+    """EIS against outcome scales: r, CIs, FDR-adjusted p.
+
+    Pearson (or Spearman) correlations with Fisher-z intervals; p-values adjusted by
+    Benjamini-Hochberg over all pairs.
+    """
     result = outcome_correlations(
         read_table(file),
         list(x),
