@@ -19,8 +19,9 @@ def test_random_slope_formula() -> None:
     assert f.fixed.labels() == ["x1", "x2"]
     assert f.random is not None
     assert f.random.group == "g"
-    assert f.random.effects.intercept
-    assert f.random.effects.labels() == ["x1"]
+    assert len(f.random.blocks) == 1
+    assert f.random.blocks[0].intercept
+    assert f.random.blocks[0].labels() == ["x1"]
 
 
 @pytest.mark.parametrize(
@@ -61,8 +62,9 @@ def test_fixed_terms_in_r_order(text: str, intercept: bool, labels: list[str]) -
 def test_random_terms(text: str, intercept: bool, labels: list[str]) -> None:
     f = parse_formula(text)
     assert f.random is not None
-    assert f.random.effects.intercept is intercept
-    assert f.random.effects.labels() == labels
+    (block,) = f.random.blocks
+    assert block.intercept is intercept
+    assert block.labels() == labels
 
 
 @pytest.mark.parametrize(
@@ -72,10 +74,9 @@ def test_random_terms(text: str, intercept: bool, labels: list[str]) -> None:
         ("~ x", "start with the response"),
         ("y ~ log(x)", "functions of columns"),
         ("y ~ I(x)", "functions of columns"),
-        ("y ~ x + (1 | g) + (0 + x | g)", "more than one random-effects term"),
+        ("y ~ x + (1 | g) + (0 + x | h)", "second grouping column"),
         ("y ~ x + (1 | g/h)", "nested or crossed"),
         ("y ~ x + (1 | g:h)", "nested or crossed"),
-        ("y ~ x + (x || g)", "'||'"),
         ("y ~ x +", "expected a column name"),
         ("y ~ x $ z", "unexpected character"),
         ("y ~ 2 + x", "a number 2"),
@@ -91,6 +92,27 @@ def test_errors_are_clear(text: str, fragment: str) -> None:
     with pytest.raises(InvalidInputError) as info:
         parse_formula(text)
     assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "text", ["y ~ x + (1 | g) + (0 + x | g)", "y ~ x + (1 + x || g)", "y ~ x + (x || g)"]
+)
+def test_uncorrelated_blocks(text: str) -> None:
+    f = parse_formula(text)
+    assert f.random is not None
+    assert [(b.intercept, b.labels()) for b in f.random.blocks] == [(True, []), (False, ["x"])]
+
+
+def test_double_bar_splits_every_term() -> None:
+    f = parse_formula("y ~ a + b + (1 + a + b || g) + (0 + c | g)")
+    assert f.random is not None
+    assert [b.labels() for b in f.random.blocks] == [[], ["a"], ["b"], ["c"]]
+    assert f.variables() == ["y", "a", "b", "c", "g"]
+
+
+def test_an_effect_in_two_blocks_is_refused() -> None:
+    with pytest.raises(InvalidInputError, match="appears in two random-effects terms: x"):
+        build_design(parse_formula("y ~ x + (1 + x | g) + (0 + x | g)"), _frame())
 
 
 def test_error_points_at_the_position() -> None:
@@ -212,7 +234,7 @@ def test_sums_of_names_round_trip(predictors: list[str], group: str) -> None:
     assert f.fixed.labels() == predictors
     assert f.random is not None
     assert f.random.group == group
-    assert f.random.effects.labels() == [predictors[0]]
+    assert f.random.blocks[0].labels() == [predictors[0]]
     assert parse_formula(f.text) == f
 
 

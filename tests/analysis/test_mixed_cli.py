@@ -95,3 +95,13 @@ def test_missing_values_are_reported(tmp_path: Path) -> None:
     code, out, _ = _run("Reaction ~ Days + (1 | Subject)", str(path))
     assert code == 0
     assert "3 row(s) with missing values (in Reaction) were left out" in out
+
+
+def test_uncorrelated_blocks_are_named_as_lme4_names_them() -> None:
+    code, out, _ = _run("Reaction ~ Days + (Days || Subject)", SLEEP, "--json")
+    assert code == 0
+    random = json.loads(out)["random"]
+    assert list(random) == ["Subject", "Subject.1", "Residual"]
+    ref = MODELS["sleep_uncorrelated_reml"]["random"]
+    assert random["Subject.1"]["sd"]["Days"] == pytest.approx(ref[1]["sdcor"], rel=1e-6)
+    assert random["Subject"]["cor"] == []

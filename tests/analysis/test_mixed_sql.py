@@ -99,3 +99,15 @@ def test_response_with_a_large_mean_loses_no_precision(database_url: str) -> Non
         assert fit.fixed["estimate"].iloc[0] == pytest.approx(
             base.fixed["estimate"].iloc[0] / 1000 + 5000, rel=1e-9
         )
+
+
+def test_uncorrelated_blocks_in_the_database(engine: sa.Engine) -> None:
+    formula = "y ~ x1 + x2 + (1 | g) + (0 + x1 | g)"
+    frame = pd.read_csv(REFERENCE / "slopes.csv")
+    frame.loc[[3, 10], "x1"] = np.nan
+    expected = fit_lmm(formula, frame)
+    with engine.connect() as connection:
+        fit = fit_lmm_sql(connection, "lmm_slopes", formula)
+    _same(fit.fixed, expected.fixed)
+    assert list(fit.random["group"]) == ["g", "g.1", "Residual"]
+    np.testing.assert_allclose(fit.theta, expected.theta, rtol=1e-7)

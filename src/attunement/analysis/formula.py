@@ -24,9 +24,12 @@ of an interaction in the order they first appear in the formula. Levels of a tex
 sorted by Unicode code point (R sorts by the locale, which can differ for mixed upper/lower case);
 a pandas ``Categorical`` keeps its own order.
 
-Not supported (a clear error says so): functions of columns such as ``log(x)`` or ``I(x^2)``, more
-than one random-effects term, nested or crossed grouping (``g1/g2``, ``g1:g2``), uncorrelated
-random effects (``||``), offsets and ``.``.
+``y ~ x + (1 | g) + (0 + x | g)``, ``y ~ x + (1 + x || g)``
+    uncorrelated random intercept and slope: independent blocks of random effects, each with its
+    own covariance matrix (lme4 names the second block ``g.1`` in its variance table).
+
+Not supported (a clear error says so): functions of columns such as ``log(x)`` or ``I(x^2)``, a
+second grouping column, nested or crossed grouping (``g1/g2``, ``g1:g2``), offsets and ``.``.
 """
 
 from __future__ import annotations
@@ -74,15 +77,28 @@ class TermList:
 
 @dataclass(frozen=True)
 class RandomTerm:
-    """A random-effects term ``(terms | group)``."""
+    """The random effects of one grouping column: ``(terms | group)``, possibly several.
 
-    effects: TermList
+    ``blocks`` are independent sets of effects, each with its own unstructured covariance:
+    ``(1 + x | g)`` is one block; ``(1 | g) + (0 + x | g)`` and ``(1 + x || g)`` are two
+    (lme4 names the second one ``g.1`` in its variance table).
+    """
+
     group: str
+    blocks: tuple[TermList, ...]
+
+    def variables(self) -> list[str]:
+        """The columns the random effects use (not the grouping column), in order."""
+        seen: list[str] = []
+        for block in self.blocks:
+            for term in block.terms:
+                seen.extend(name for name in term if name not in seen)
+        return seen
 
 
 @dataclass(frozen=True)
 class Formula:
-    """A parsed lme4 formula: response, fixed-effect terms and (at most one) random term."""
+    """A parsed lme4 formula: response, fixed-effect terms, random effects of one grouping column."""
 
     text: str
     response: str
@@ -92,14 +108,10 @@ class Formula:
     def variables(self) -> list[str]:
         """Every column the formula uses, response first, in order of appearance."""
         seen: list[str] = [self.response]
-        parts = [self.fixed]
+        for term in self.fixed.terms:
+            seen.extend(name for name in term if name not in seen)
         if self.random is not None:
-            parts.append(self.random.effects)
-        for part in parts:
-            for term in part.terms:
-                for name in term:
-                    if name not in seen:
-                        seen.append(name)
+            seen.extend(name for name in self.random.variables() if name not in seen)
         if self.random is not None and self.random.group not in seen:
             seen.append(self.random.group)
         return seen
@@ -164,7 +176,7 @@ class _Parser:
         self.text = text
         self.tokens = _tokenise(text)
         self.index = 0
-        self.random: list[tuple[_Terms, str, int]] = []
+        self.random: list[tuple[_Terms, str, int, bool]] = []
 
     @property
     def current(self) -> _Token:
@@ -255,15 +267,8 @@ class _Parser:
         start = self.current.position
         self.expect("(")
         effects = self.sum(top=False)
-        bar = self.current
-        if bar.text == "||":
-            raise _syntax(
-                self.text,
-                bar.position,
-                "uncorrelated random effects ('||') are not supported",
-                hint="Use '|' (correlated random effects).",
-            )
-        self.expect("|")
+        uncorrelated = self.current.text == "||"
+        self.expect("||" if uncorrelated else "|")
         group = self.current
         if group.kind != "name":
             raise _syntax(self.text, group.position, "expected the name of the grouping column")
@@ -276,7 +281,7 @@ class _Parser:
                 hint="Fit two-level models: one grouping column after '|'.",
             )
         self.expect(")")
-        self.random.append((effects, group.text, start))
+        self.random.append((effects, group.text, start, uncorrelated))
 
     def product(self) -> list[Term]:
         # a * b * c  expands to all combinations; ':' binds tighter than '*'.
@@ -359,12 +364,14 @@ def parse_formula(text: str) -> Formula:
         raise InvalidInputError("The model formula is empty.", hint=_SYNTAX_HINT)
     parser = _Parser(text)
     response, rhs = parser.formula()
-    if len(parser.random) > 1:
+    groups = {group for _, group, _, _ in parser.random}
+    if len(groups) > 1:
+        other = next(r for r in parser.random if r[1] != parser.random[0][1])
         raise _syntax(
             text,
-            parser.random[1][2],
-            "more than one random-effects term is not supported",
-            hint="Put all random effects of one grouping column in one term: (1 + x | g).",
+            other[2],
+            "random effects of a second grouping column are not supported (two-level models)",
+            hint="Use one grouping column in every random-effects term.",
         )
     appearance: dict[str, int] = {response: 0}
     for token in parser.tokens:
@@ -380,16 +387,24 @@ def parse_formula(text: str) -> Formula:
         )
     random = None
     if parser.random:
-        effects, group, position = parser.random[0]
-        random_terms = TermList(
-            intercept=effects.intercept if effects.intercept is not None else True,
-            terms=_order(effects.terms, appearance),
-        )
-        if not random_terms.intercept and not random_terms.terms:
-            raise _syntax(text, position, "the random-effects term has no effects")
-        if group in {name for term in random_terms.terms for name in term} or group == response:
-            raise _syntax(text, position, f"the grouping column {group!r} is also a variable")
-        random = RandomTerm(effects=random_terms, group=group)
+        blocks: list[TermList] = []
+        group = parser.random[0][1]
+        for effects, _, position, uncorrelated in parser.random:
+            terms = TermList(
+                intercept=effects.intercept if effects.intercept is not None else True,
+                terms=_order(effects.terms, appearance),
+            )
+            if not terms.intercept and not terms.terms:
+                raise _syntax(text, position, "the random-effects term has no effects")
+            if group in {name for term in terms.terms for name in term} or group == response:
+                raise _syntax(text, position, f"the grouping column {group!r} is also a variable")
+            if uncorrelated:  # (1 + a + b || g) is (1 | g) + (0 + a | g) + (0 + b | g)
+                if terms.intercept:
+                    blocks.append(TermList(intercept=True, terms=()))
+                blocks.extend(TermList(intercept=False, terms=(t,)) for t in terms.terms)
+            else:
+                blocks.append(terms)
+        random = RandomTerm(group=group, blocks=tuple(blocks))
     if not fixed.intercept and not fixed.terms:
         raise InvalidInputError(
             "The model has no fixed effects (no intercept and no predictors).",
@@ -408,7 +423,8 @@ class Design:
     ``x`` (n x p) and ``z`` (n x q) are float arrays with column names ``x_names`` / ``z_names``
     as lme4 names them; ``group_codes`` are 0-based codes into ``group_levels``; ``rows`` are the
     index labels of the rows used; ``n_dropped`` counts rows left out for missing values and
-    ``dropped_columns`` names the columns in which values were missing.
+    ``dropped_columns`` names the columns in which values were missing. ``z_blocks`` gives the
+    block (independent set of correlated random effects) of each column of ``z``.
     """
 
     formula: Formula
@@ -417,6 +433,7 @@ class Design:
     x_names: list[str]
     z: np.ndarray
     z_names: list[str]
+    z_blocks: list[int]
     group_codes: np.ndarray
     group_levels: list[str]
     rows: pd.Index
@@ -529,12 +546,17 @@ def build_design(formula: Formula, data: pd.DataFrame) -> Design:
     y = frame[formula.response].to_numpy(dtype=float)
     x, x_names = _model_matrix(formula.fixed, frame)
     if formula.random is not None:
-        z, z_names = _model_matrix(formula.random.effects, frame)
+        parts = [_model_matrix(block, frame) for block in formula.random.blocks]
+        z = np.column_stack([matrix for matrix, _ in parts])
+        z_names = [name for _, names in parts for name in names]
+        z_blocks = [k for k, (_, names) in enumerate(parts) for _ in names]
+        _check_unique_effects(z_names)
         codes, uniques = pd.factorize(frame[formula.random.group], sort=True)
         levels = [_level_name(u) for u in uniques]
     else:
         z = np.zeros((len(frame), 0))
         z_names = []
+        z_blocks = []
         codes = np.zeros(len(frame), dtype=np.intp)
         levels = []
     return Design(
@@ -544,6 +566,7 @@ def build_design(formula: Formula, data: pd.DataFrame) -> Design:
         x_names=x_names,
         z=z,
         z_names=z_names,
+        z_blocks=z_blocks,
         group_codes=np.asarray(codes, dtype=np.intp),
         group_levels=levels,
         rows=frame.index,
@@ -591,6 +614,17 @@ def design_columns(spec: TermList, levels: dict[str, list[object] | None]) -> li
             ]
         columns.extend(DesignColumn(n, parts) for n, parts in block)
     return columns
+
+
+def _check_unique_effects(names: list[str]) -> None:
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise InvalidInputError(
+            "The same random effect appears in two random-effects terms: "
+            + ", ".join(repeated)
+            + ".",
+            hint="Give each random effect once, e.g. (1 | g) + (0 + x | g).",
+        )
 
 
 def _model_matrix(spec: TermList, frame: pd.DataFrame) -> tuple[np.ndarray, list[str]]:

@@ -102,6 +102,12 @@ class LmmStatistics:
     strata: list[str] = field(default_factory=list)
     residual_groups: str | None = None
     beta_offset: _Array | None = None
+    z_blocks: list[int] = field(default_factory=list)
+
+    def blocks(self) -> list[list[int]]:
+        """Positions (within Z) of each independent block of random effects."""
+        labels = self.z_blocks or [0] * len(self.z_index)
+        return [[k for k, b in enumerate(labels) if b == block] for block in sorted(set(labels))]
 
     @property
     def n_obs(self) -> int:
@@ -167,6 +173,7 @@ def lmm_statistics(
         strata=list(strata or []),
         residual_groups=None if strata_codes is None else residual_groups,
         beta_offset=offset,
+        z_blocks=list(design.z_blocks),
     )
 
 
@@ -265,11 +272,17 @@ def _cross(stack: _Array, vectors: _Array) -> _Array:
     return total
 
 
-def _theta_index(q: int) -> tuple[_Array, _Array]:
-    """Row and column of each theta in lme4's (column-major lower triangle) order."""
-    rows = [i for j in range(q) for i in range(j, q)]
-    cols = [j for j in range(q) for _ in range(j, q)]
-    return np.array(rows), np.array(cols)
+def _theta_index(blocks: list[list[int]]) -> tuple[_Array, _Array]:
+    """Row and column (in Lambda) of each theta in lme4's order: block by block, each block's
+    lower triangle column by column."""
+    rows: list[int] = []
+    cols: list[int] = []
+    for block in blocks:
+        for j, col in enumerate(block):
+            for row in block[j:]:
+                rows.append(row)
+                cols.append(col)
+    return np.array(rows, dtype=np.intp), np.array(cols, dtype=np.intp)
 
 
 # --------------------------------------------------------------------------- criterion
@@ -303,7 +316,7 @@ class _Model:
         self.n = float(self.stratum_n.sum())
         self.q = len(zi)
         self.p = len(xi)
-        self.rows, self.cols = _theta_index(self.q)
+        self.rows, self.cols = _theta_index(statistics.blocks())
         self.n_theta = len(self.rows)
         self.lower = np.array(
             [0.0 if r == col else -np.inf for r, col in zip(self.rows, self.cols, strict=True)]
@@ -536,20 +549,25 @@ class LmmResult:
             }
             for row in self.fixed.itertuples()
         }
-        comps = self.random[self.random["group"] == self.group]
-        rows = list(zip(comps["var1"], comps["var2"], comps["sdcor"], strict=True))
-        sds = {str(v1): _clean(sd) for v1, v2, sd in rows if not isinstance(v2, str)}
-        cors = [
-            {"var1": str(v1), "var2": str(v2), "cor": _clean(r)}
-            for v1, v2, r in rows
-            if isinstance(v2, str)
-        ]
+        random: dict[str, Any] = {}
+        for label, comps in self.random.groupby("group", sort=False):
+            if label == "Residual":
+                continue
+            rows = list(zip(comps["var1"], comps["var2"], comps["sdcor"], strict=True))
+            random[str(label)] = {
+                "sd": {str(v1): _clean(sd) for v1, v2, sd in rows if not isinstance(v2, str)},
+                "cor": [
+                    {"var1": str(v1), "var2": str(v2), "cor": _clean(r)}
+                    for v1, v2, r in rows
+                    if isinstance(v2, str)
+                ],
+            }
         residual: float | dict[str, float] | None = _clean(self.sigma)
         if len(self.residual_sd) > 1:
             residual = {k: float(v) for k, v in self.residual_sd.items()}
         return {
             "fixed": fixed,
-            "random": {self.group: {"sd": sds, "cor": cors}, "Residual": {"sd": residual}},
+            "random": {**random, "Residual": {"sd": residual}},
             "sigma": _clean(self.sigma),
             "reml_criterion": None if self.reml_criterion is None else _clean(self.reml_criterion),
             "converged": bool(self.converged),
@@ -892,7 +910,9 @@ def _fit(
     deltas = np.exp(np.concatenate([[0.0], log_delta]))
     levels = statistics.strata or [""]
     residual_sd = {level: sigma * float(d) for level, d in zip(levels, deltas, strict=True)}
-    random = _variance_table(random_cov, z_names, statistics.group, residual_sd)
+    random = _variance_table(
+        random_cov, z_names, statistics.group, residual_sd, statistics.blocks()
+    )
     modes = model.conditional_modes(theta, log_delta, ev.beta)
     ranef = pd.DataFrame(
         {
@@ -987,27 +1007,35 @@ def _singularity(
 
 
 def _variance_table(
-    cov: _Array, names: list[str], group: str, residual_sd: dict[str, float]
+    cov: _Array,
+    names: list[str],
+    group: str,
+    residual_sd: dict[str, float],
+    blocks: list[list[int]],
 ) -> pd.DataFrame:
+    """lme4's ``as.data.frame(VarCorr(fit))``: per block its variances, then its covariances;
+    the second block of the same grouping column is named ``group.1``, and so on."""
     rows: list[dict[str, Any]] = []
     sds = np.sqrt(np.diag(cov))
-    for k, name in enumerate(names):
-        rows.append(
-            {"group": group, "var1": name, "var2": None, "vcov": cov[k, k], "sdcor": sds[k]}
-        )
-    for j in range(len(names)):
-        for k in range(j + 1, len(names)):
-            denom = sds[j] * sds[k]
-            cor = cov[j, k] / denom if denom > 0 else math.nan
+    for number, block in enumerate(blocks):
+        label = group if number == 0 else f"{group}.{number}"
+        for k in block:
             rows.append(
-                {
-                    "group": group,
-                    "var1": names[j],
-                    "var2": names[k],
-                    "vcov": cov[j, k],
-                    "sdcor": cor,
-                }
+                {"group": label, "var1": names[k], "var2": None, "vcov": cov[k, k], "sdcor": sds[k]}
             )
+        for a, j in enumerate(block):
+            for k in block[a + 1 :]:
+                denom = sds[j] * sds[k]
+                cor = cov[j, k] / denom if denom > 0 else math.nan
+                rows.append(
+                    {
+                        "group": label,
+                        "var1": names[j],
+                        "var2": names[k],
+                        "vcov": cov[j, k],
+                        "sdcor": cor,
+                    }
+                )
     for level, sd in residual_sd.items():
         rows.append(
             {"group": "Residual", "var1": level or None, "var2": None, "vcov": sd**2, "sdcor": sd}

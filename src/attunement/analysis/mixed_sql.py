@@ -98,7 +98,9 @@ def lmm_statistics_sql(
         name: None if isinstance(types[name], _NUMERIC) else levels_of(name) for name in predictors
     }
     x_cols = design_columns(parsed.fixed, levels)
-    z_cols = design_columns(parsed.random.effects, levels)
+    z_parts = [design_columns(block, levels) for block in parsed.random.blocks]
+    z_cols = [column for part in z_parts for column in part]
+    z_blocks = [number for number, part in enumerate(z_parts) for _ in part]
     distinct: list[DesignColumn] = []
     for column in [*x_cols, *z_cols]:
         if column.name not in [d.name for d in distinct]:
@@ -190,6 +192,7 @@ def lmm_statistics_sql(
         strata=[_level_name(v) for v in strata_values] if residual_groups else [],
         residual_groups=residual_groups,
         beta_offset=offset,
+        z_blocks=z_blocks,
     )
     x_names = [c.name for c in x_cols]
     z_names = [c.name for c in z_cols]

@@ -209,6 +209,10 @@ for (reml in c(TRUE, FALSE)) {
                  y ~ 0 + role1 + role2 + role1:x + role2:x + (0 + role1 + role2 | dyad),
                  dyadic, reml, "dyadic.csv"))
   add(lmer_entry(paste0("singular_", tag), y ~ x + (1 + x | g), singular, reml, "singular.csv"))
+  add(lmer_entry(paste0("sleep_uncorrelated_", tag), Reaction ~ Days + (Days || Subject), sleep,
+                 reml, "sleepstudy.csv"))
+  add(lmer_entry(paste0("slopes_two_blocks_", tag), y ~ x1 + x2 + (1 | g) + (0 + x1 | g), slopes,
+                 reml, "slopes.csv"))
   add(lme_entry(paste0("varident_intercept_", tag), z ~ 0 + Sm + Sy + Sm:x + Sy:m + Sy:x,
                 ~ 0 + Sm + Sy | id, stacked, reml, "stacked.csv",
                 "z ~ 0 + Sm + Sy + Sm:x + Sy:m + Sy:x + (0 + Sm + Sy | id)"))
