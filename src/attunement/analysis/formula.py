@@ -98,7 +98,7 @@ class RandomTerm:
 
 @dataclass(frozen=True)
 class Formula:
-    """A parsed lme4 formula: response, fixed-effect terms, random effects of one grouping column."""
+    """A parsed lme4 formula: response, fixed effects, random effects of one grouping column."""
 
     text: str
     response: str
