@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
 import pytest
 
 import attunement.psychometrics as psychometrics
+from attunement.cli.reliability import diary_reliability_command, reliability_command
 
 MODULES = ("alpha", "multilevel", "omega", "report")
 
@@ -37,3 +39,21 @@ def test_documented_column_names_stay(constant: str, columns: tuple[str, ...]) -
     # renaming output columns breaks users' code; these names are documented in reliability.md
     actual = getattr(psychometrics, constant)
     assert list(actual[: len(columns)]) == list(columns)
+
+
+def test_every_option_and_column_is_documented(repo_root: Path) -> None:
+    docs = (repo_root / "docs" / "reliability.md").read_text(encoding="utf-8")
+    for command in (reliability_command, diary_reliability_command):
+        for param in command.params:
+            for option in param.opts:
+                if option.startswith("--") and option != "--help":
+                    assert option in docs, option
+    for constant in (
+        "ALPHA_COLUMNS",
+        "ITEM_STATISTICS_COLUMNS",
+        "OMEGA_COLUMNS",
+        "FACTOR_LOADING_COLUMNS",
+        "MULTILEVEL_COLUMNS",
+    ):
+        for column in getattr(psychometrics, constant):
+            assert f"`{column}`" in docs, (constant, column)
