@@ -114,6 +114,7 @@ class Lexicon:
     wildcards: dict[str, tuple[Phrase, ...]]
     caring_emoji: tuple[str, ...]
     files: dict[str, dict[str, Any]]
+    function_words: frozenset[str] = frozenset()
 
     def phrase_bits(self, tokens: list[str], index: int) -> int:
         """Bits of the phrases that start at ``tokens[index]``."""
@@ -196,4 +197,5 @@ def load_lexicon() -> Lexicon:
         {key: tuple(value) for key, value in wildcards.items()},
         emoji,
         files,
+        frozenset(function_index),
     )

@@ -79,7 +79,7 @@ _PRO_DROP = frozenset(
 _SUBJECTS: Final = (
     Bits.FIRST_SINGULAR | Bits.FIRST_PLURAL | Bits.SECOND | Bits.THIRD | Bits.ATTRIBUTION
 )
-_CONTENT_CAP: Final = 200  # content words kept per turn for reflecting back
+_TURN_TOKENS_CAP: Final = 400  # tokens kept per turn for reflecting back
 
 
 class TextSignals(NamedTuple):
@@ -125,7 +125,7 @@ SIGNAL_COLUMNS: Final[tuple[str, ...]] = (
     *(f"fw_{category}" for category in FUNCTION_WORD_CATEGORIES),
 )
 
-_EMPTY: Final = (0, "none", False, False, False, False, 0, 0, (0,) * 9, ())
+_EMPTY: Final[_Analysis] = (0, "none", False, False, False, False, 0, 0, (0,) * 9, [])
 
 
 def _exploring(text: str, bits: int, lexicon: Lexicon) -> bool:
@@ -147,15 +147,46 @@ def text_signals(
 ) -> TextSignals:
     """The signals of one message's text; ``partner_content`` = content words of the turn
     it answers (for reflecting back)."""
-    return TextSignals(*_analyse(text, partner_content, lexicon or load_lexicon()))
+    lex = lexicon or load_lexicon()
+    found = _analyse(text, _Partner.of_content(partner_content), lex)
+    return TextSignals(*found[:9], tuple(dict.fromkeys(_content(found[9], lex))))
 
 
-_Analysis = tuple[
-    int, Disclosure, bool, bool, bool, bool, int, int, tuple[int, ...], tuple[str, ...]
-]
+def _content(tokens: Iterable[str], lex: Lexicon) -> set[str]:
+    """Content words: 4+ letters and not a function word."""
+    function_words = lex.function_words
+    return {t for t in tokens if len(t) > 3 and t not in function_words}
 
 
-def _analyse(text: str, partner_content: frozenset[str], lex: Lexicon) -> _Analysis:
+class _Partner:
+    """The turn a message answers: its tokens, and its content words once someone asks."""
+
+    __slots__ = ("_content", "tokens")
+
+    def __init__(self, tokens: list[str]) -> None:
+        self.tokens = tokens
+        self._content: frozenset[str] | None = None
+
+    @classmethod
+    def of_content(cls, content: frozenset[str]) -> _Partner:
+        partner = cls([])
+        partner._content = content
+        return partner
+
+    def content(self, lex: Lexicon) -> frozenset[str]:
+        if self._content is None:
+            self._content = frozenset(_content(self.tokens, lex))
+        return self._content
+
+
+_NO_PARTNER: Final = _Partner.of_content(frozenset())
+
+
+_Analysis = tuple[int, Disclosure, bool, bool, bool, bool, int, int, tuple[int, ...], list[str]]
+
+
+def _analyse(text: str, partner: _Partner, lex: Lexicon) -> _Analysis:
+    """The signals of a text as a plain tuple (the last item: its tokens)."""
     tokens = tokenize(text)
     if not tokens and not text:
         return _EMPTY
@@ -166,12 +197,9 @@ def _analyse(text: str, partner_content: frozenset[str], lex: Lexicon) -> _Analy
     subject = own_emotion = 0  # last pronoun seen: 0 none, 1 first singular, 2 other
     opens_exploring = False  # an exploring phrase starts the message
     fw = [0] * 9
-    content = []
     for index, token in enumerate(tokens):
         entry = get(token)
         if entry is None:
-            if len(token) > 3:
-                content.append(token)
             continue
         token_bits, category, starts = entry
         if starts:
@@ -194,8 +222,6 @@ def _analyse(text: str, partner_content: frozenset[str], lex: Lexicon) -> _Analy
                 token_bits |= phrase_bits
         if category >= 0:
             fw[category] += 1
-        elif len(token) > 3:
-            content.append(token)
         if token_bits:
             bits |= token_bits
             if token_bits & _SUBJECTS:
@@ -227,7 +253,9 @@ def _analyse(text: str, partner_content: frozenset[str], lex: Lexicon) -> _Analy
         and not question
     ):
         disclosure = "informational"
-    reflects = bool(second) and len(partner_content.intersection(content)) >= 2
+    reflects = False
+    if second and (partner.tokens or partner._content):
+        reflects = len(partner.content(lex).intersection(_content(tokens, lex))) >= 2
     caring = bool(bits & Bits.CARING)
     if not caring and not text.isascii():
         caring = any(mark in text for mark in lex.caring_emoji)
@@ -243,7 +271,7 @@ def _analyse(text: str, partner_content: frozenset[str], lex: Lexicon) -> _Analy
         we,
         me,
         tuple(fw),
-        tuple(content),
+        tokens,
     )
 
 
@@ -271,8 +299,8 @@ def message_signals(
     previous_sender: str | None = None
     previous_time: datetime | None = None
     turn_disclosed = answered_disclosed = False
-    turn_content: set[str] = set()
-    partner_content: frozenset[str] = frozenset()
+    turn_tokens: list[str] = []
+    partner = _NO_PARTNER
     for message in messages:
         sender = message.sender
         if message.kind == "system" or sender is None:
@@ -283,18 +311,18 @@ def message_signals(
         if starts:
             if previous_sender is not None:
                 answered_disclosed = turn_disclosed
-                partner_content = frozenset(turn_content)
+                partner = _Partner(turn_tokens)
                 if stamp is not None and previous_time is not None and stamp >= previous_time:
                     latency = (stamp - previous_time).total_seconds()
             turn += 1
             turn_disclosed = False
-            turn_content = set()
+            turn_tokens = []
         if message.kind == "text":
-            found = _analyse(message.text, partner_content, lex)
+            found = _analyse(message.text, partner, lex)
             if found[1] != "none":
                 turn_disclosed = True
-            if len(turn_content) < _CONTENT_CAP:
-                turn_content.update(found[9])
+            if len(turn_tokens) < _TURN_TOKENS_CAP:
+                turn_tokens.extend(found[9])
             polarity = score(message.text) if score is not None else None
         else:
             found, polarity = _EMPTY, None
