@@ -48,6 +48,7 @@ PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F
 XValue = float | int | date | datetime
 _Formatter = Callable[[float], str]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ROW_CHAR = 8.0  # generous width of one glyph of a 13-unit row label, so labels never clip
 _FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
 
 
@@ -368,7 +369,7 @@ def forest_chart(
         if e is None:
             raise InvalidInputError(f"The estimate of {label!r} is missing.")
         rows.append((label, e, _number(lo, "ci_low"), _number(hi, "ci_high")))
-    label_width = min(width * 0.42, 16 + 8.2 * max(len(r[0]) for r in rows))
+    label_width = min(width * 0.45, 20 + _ROW_CHAR * max(len(r[0]) for r in rows))
     row_h = 32
     height = height or int(70 + 56 + row_h * n)
     frame = _Frame(width, height, left=label_width, right=30, top=52, bottom=56)
@@ -390,7 +391,8 @@ def forest_chart(
         cy = frame.y1 + step * (i + 0.5)
         body.append(
             f'<text class="att-row-label" x="{frame.x0 - 8:.2f}" y="{cy + 4:.2f}" '
-            f'text-anchor="end">{escape(_shorten(label, label_width - 14))}</text>'
+            f'text-anchor="end" font-size="13">'
+            f"{escape(_shorten(label, label_width - 12, _ROW_CHAR))}</text>"
         )
         if lo is not None and hi is not None:
             body.append(
@@ -700,8 +702,9 @@ def _fmt(value: float | None) -> str:
     return f"{value:.3g}" if abs(value) < 1e-2 or abs(value) >= 1e4 else f"{value:.2f}"
 
 
-def _shorten(text: str, room: float) -> str:
-    limit = max(4, int(room / 7))
+def _shorten(text: str, room: float, char_width: float = 7.5) -> str:
+    """``text`` cut with an ellipsis to fit ``room`` units at about ``char_width`` per glyph."""
+    limit = max(4, int(room / char_width))
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
