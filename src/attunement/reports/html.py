@@ -47,6 +47,7 @@ from attunement.analysis import (
     outcome_correlations,
     process_model,
 )
+from attunement.analysis._input import require_numeric
 from attunement.analysis.outcomes import OUTCOME_COLUMNS
 from attunement.errors import AttunementError, InvalidInputError
 from attunement.reports.charts import (
@@ -372,7 +373,7 @@ def _outcomes(frame: pd.DataFrame, results: ReportResults) -> None:
         return
     data = frame
     if o.person in frame.columns and frame[o.person].duplicated().any():
-        numeric = frame[[o.eis, *outcomes]].apply(pd.to_numeric, errors="coerce")
+        numeric = require_numeric(frame, [o.eis, *outcomes])[[o.eis, *outcomes]]
         data = numeric.groupby(frame[o.person]).mean()
         results.notes.append(
             "Outcome correlations use one row per person (the mean of each person's rows)."
