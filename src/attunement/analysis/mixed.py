@@ -506,8 +506,9 @@ class LmmResult:
     ``group``, ``term``, ``estimate``.
     ``vcov``: covariance matrix of the fixed effects. ``sigma``: the residual standard deviation
     (of the reference level when ``residual_groups`` is used; ``residual_sd`` holds all).
-    ``reml_criterion`` (REML fits; ``None`` for ML), ``deviance`` (-2 log-likelihood),
-    ``loglik``. ``converged``, ``singular`` and ``messages`` (plain-words diagnostics).
+    ``reml_criterion`` (REML fits; ``None`` for ML), ``deviance`` (-2 ``loglik``: the REML
+    criterion for REML fits), ``loglik`` (lme4's ``logLik``: the REML log-likelihood for REML
+    fits). ``converged``, ``singular`` and ``messages`` (plain-words diagnostics).
     """
 
     formula: str
@@ -579,10 +580,9 @@ class LmmResult:
         lines = [f"Linear mixed model fit by {method}", f"Formula: {self.formula}"]
         if self.reml_criterion is not None:
             lines.append(f"REML criterion at convergence: {self.reml_criterion:.4f}")
-        lines.append(
-            f"logLik: {self.loglik:.4f}   deviance: {self.deviance:.4f}   "
-            f"converged: {'yes' if self.converged else 'NO'}"
-        )
+        else:
+            lines.append(f"deviance (-2 logLik): {self.deviance:.4f}")
+        lines.append(f"logLik: {self.loglik:.4f}   converged: {'yes' if self.converged else 'NO'}")
         lines.append(
             f"Observations: {self.n_obs}   groups ({self.group}): {self.n_groups}"
             + (f"   rows left out (missing values): {self.n_dropped}" if self.n_dropped else "")
