@@ -11,6 +11,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -61,30 +62,47 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def _postgres_template() -> Iterator[str]:
-    from attunement.store import create_engine_from_url, upgrade
+@contextmanager
+def postgres_database(template: str | None = None) -> Iterator[str]:
+    """A new PostgreSQL database on the test server (a copy of ``template`` if given), dropped
+    afterwards; yields its name."""
+    from attunement.store import create_engine_from_url
 
-    if not POSTGRES_URL:
-        pytest.skip("PostgreSQL tests skipped: set ATTUNEMENT_TEST_DATABASE_URL (see .ci/run)")
-    name = f"attunement_template_{uuid.uuid4().hex[:12]}"
-    admin = create_engine_from_url(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    engine = create_engine_from_url(_postgres_url(name))
-    upgrade(engine)
-    engine.dispose()
-    yield name
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+    name = f"attunement_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine_from_url(POSTGRES_URL or "", isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            copy = ""
+            if template:
+                copy = f' TEMPLATE "{template}"'
+                version = connection.exec_driver_sql("SHOW server_version_num").scalar()
+                if int(str(version)) >= 150000:  # a file copy is ~5x faster for small databases
+                    copy += " STRATEGY FILE_COPY"
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"{copy}')
+        yield name
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
 
 
-def _postgres_url(database: str) -> str:
+def postgres_url(database: str) -> str:
+    """The URL of ``database`` on the test server."""
     from sqlalchemy.engine import make_url
 
     url = make_url(POSTGRES_URL or "").set(database=database)
     return url.render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def _postgres_template() -> Iterator[str]:
+    from attunement.store import upgrade
+
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL tests skipped: set ATTUNEMENT_TEST_DATABASE_URL (see .ci/run)")
+    with postgres_database() as name:
+        upgrade(postgres_url(name))
+        yield name
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -96,16 +114,5 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         shutil.copyfile(template, path)
         yield f"sqlite:///{path}"
         return
-    from attunement.store import create_engine_from_url
-
-    template_name: str = request.getfixturevalue("_postgres_template")
-    name = f"attunement_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine_from_url(POSTGRES_URL or "", isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
-    try:
-        yield _postgres_url(name)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with postgres_database(request.getfixturevalue("_postgres_template")) as name:
+        yield postgres_url(name)

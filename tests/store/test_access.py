@@ -31,17 +31,10 @@ from attunement.store.records import (
     record_interaction,
     withdraw_consent,
 )
-from tests.store.world import RATINGS, World, build_world
+from tests.store.world import RATINGS, World
 
 OK = "ok"
 Outcome = type[Exception] | str
-
-
-@pytest.fixture
-def world_db(factory: sessionmaker[StoreSession]) -> tuple[sessionmaker[StoreSession], World]:
-    with transaction(factory) as session:
-        world = build_world(session)
-    return factory, world
 
 
 def _outcome(action: Callable[[], Any]) -> Outcome:

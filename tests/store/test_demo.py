@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
 from attunement.errors import ConflictError
@@ -24,6 +23,7 @@ from attunement.store.models import (
     Person,
 )
 from attunement.store.passwords import verify_password
+from attunement.store.records import create_person
 
 START = date(2026, 3, 2)
 
@@ -110,8 +110,11 @@ def test_three_weeks_of_realistic_data(factory: sessionmaker[StoreSession]) -> N
         assert read_interaction(session, other.person_id, hidden[0].id).note is None
 
 
-def test_demo_refuses_to_run_twice(engine: Engine, factory: sessionmaker[StoreSession]) -> None:
+def test_demo_refuses_to_run_twice(factory: sessionmaker[StoreSession]) -> None:
     with factory() as session:
-        generate_demo(session, start=START, days=7)
+        create_person(session, f"maya@{DEMO_DOMAIN}", "Maya")
+        session.commit()
     with factory() as session, pytest.raises(ConflictError, match="already holds the demo"):
         generate_demo(session, start=START, days=7)
+    with factory() as session:
+        assert session.scalar(sa.select(sa.func.count(Person.id))) == 1

@@ -25,7 +25,7 @@ from attunement.store.models import (
     Relationship,
 )
 from attunement.store.records import add_measurement
-from tests.store.world import EIS, T0, World, build_world
+from tests.store.world import EIS, T0, World
 
 ANA_TRACES = ("ana@example.org", "Ana", "ana's private note", "for ben too", "secret")
 
@@ -41,9 +41,11 @@ def _all_text(engine: Engine) -> str:
 
 
 @pytest.fixture
-def world_db(factory: sessionmaker[StoreSession]) -> tuple[sessionmaker[StoreSession], World]:
+def erasure_db(
+    world_db: tuple[sessionmaker[StoreSession], World],
+) -> tuple[sessionmaker[StoreSession], World]:
+    factory, world = world_db
     with transaction(factory) as session:
-        world = build_world(session)
         # ben answers a questionnaire about ana, and the two did a 36 Questions session.
         add_measurement(
             session,
@@ -70,9 +72,10 @@ def world_db(factory: sessionmaker[StoreSession]) -> tuple[sessionmaker[StoreSes
 
 
 def test_erasure_keeps_nothing_identifying(
-    world_db: tuple[sessionmaker[StoreSession], World], engine: Engine
+    erasure_db: tuple[sessionmaker[StoreSession], World], world_engine: Engine
 ) -> None:
-    factory, world = world_db
+    factory, world = erasure_db
+    engine = world_engine
     ana, ben = world.people["ana"], world.people["ben"]
     assert all(trace in _all_text(engine) for trace in ANA_TRACES)
     with factory() as session:
@@ -107,9 +110,9 @@ def test_erasure_keeps_nothing_identifying(
 
 
 def test_relationship_without_members_is_deleted(
-    world_db: tuple[sessionmaker[StoreSession], World],
+    erasure_db: tuple[sessionmaker[StoreSession], World],
 ) -> None:
-    factory, world = world_db
+    factory, world = erasure_db
     for name in ("ana", "ben"):
         with factory() as session:
             erase_person(session, world.people[name])
@@ -119,9 +122,9 @@ def test_relationship_without_members_is_deleted(
 
 
 def test_study_owner_cannot_be_erased(
-    world_db: tuple[sessionmaker[StoreSession], World],
+    erasure_db: tuple[sessionmaker[StoreSession], World],
 ) -> None:
-    factory, world = world_db
+    factory, world = erasure_db
     with factory() as session, pytest.raises(ConflictError, match="owns 1 study"):
         erase_person(session, world.people["rita"])
     with factory() as session:

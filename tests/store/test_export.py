@@ -4,7 +4,6 @@ tables with both people side by side, readable CSV, Parquet and SPSS with labels
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -25,7 +24,7 @@ from attunement.store.export import (
 )
 from attunement.store.models import AuditAction, AuditEvent, Consent
 from attunement.store.records import withdraw_consent
-from tests.store.world import RATINGS, T0, World, build_world
+from tests.store.world import RATINGS, World
 
 NAMES_AND_NOTES = (
     "example.org",
@@ -37,16 +36,6 @@ NAMES_AND_NOTES = (
     "for ben too",
     "secret",
 )
-
-
-@pytest.fixture
-def world_db(factory: sessionmaker[StoreSession]) -> tuple[sessionmaker[StoreSession], World]:
-    with transaction(factory) as session:
-        world = build_world(session)
-        # The world's records are dated in March; consent counts from the day before.
-        for consent in session.scalars(sa.select(Consent)):
-            consent.given_at = T0 - timedelta(days=1)
-    return factory, world
 
 
 def test_study_export_is_pseudonymized_and_complete(

@@ -12,17 +12,10 @@ from hypothesis import strategies as st
 from sqlalchemy.orm import sessionmaker
 
 from attunement.errors import InvalidInputError
-from attunement.store import StoreSession, transaction
+from attunement.store import StoreSession
 from attunement.store.imports import import_interactions, import_measurements
 from attunement.store.models import AuditAction, AuditEvent, Interaction, Measurement, RecordSource
-from tests.store.world import World, build_world
-
-
-@pytest.fixture
-def world_db(factory: sessionmaker[StoreSession]) -> tuple[sessionmaker[StoreSession], World]:
-    with transaction(factory) as session:
-        world = build_world(session)
-    return factory, world
+from tests.store.world import World
 
 
 def _count(

@@ -139,7 +139,8 @@ def build_world(session: Session) -> World:
         instruments=["swls"],
     )
     for name in ("ana", "ben"):
-        enroll(session, p[name], study.enrollment_code, "v1")
+        consent = enroll(session, p[name], study.enrollment_code, "v1")
+        consent.given_at = T0 - timedelta(days=1)  # the records are dated from T0
     world.studies = {"S": study.id, "T": other.id}
     session.flush()
     return world
