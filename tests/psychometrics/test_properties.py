@@ -156,3 +156,12 @@ def test_diary_results_do_not_depend_on_labels_or_row_order(cube: np.ndarray, rn
     after = multilevel_reliability(relabelled, **options)
     numbers = [c for c in before.columns if c.startswith(("var_", "r_"))]
     np.testing.assert_allclose(after[numbers], before[numbers], atol=1e-9)
+
+
+@settings(max_examples=30, deadline=None)
+@given(item_tables(min_items=3))
+def test_omega_is_finite_for_any_table_of_varying_items(frame: pd.DataFrame) -> None:
+    # includes fewer respondents than items (a singular correlation matrix) and Heywood cases;
+    # warnings are errors in this suite, so this also checks that none is raised
+    row = omega_total(frame).iloc[0]
+    assert np.isfinite([row["omega_total"], row["omega_h"], row["rmsr"]]).all()

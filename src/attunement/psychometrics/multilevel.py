@@ -131,13 +131,19 @@ def multilevel_reliability(
     s_p, s_t, _s_i, s_pt, s_pi, _s_ti, s_e = components
     between = s_p + s_pi / n_k
     ns_p, ns_t, ns_e = nested
+    scale = sum(abs(c) for c in (*components, *nested))
+
+    def ratio(numerator: float, denominator: float) -> float:
+        # a denominator that is zero up to rounding gives no coefficient, not +-1e16
+        return numerator / denominator if abs(denominator) > 1e-10 * scale else float("nan")
+
     row = {
-        "r_kf": _ratio(between, between + s_e / (n_t * n_k)),
-        "r_1r": _ratio(between, between + s_t + s_pt + s_e / n_k),
-        "r_kr": _ratio(between, between + (s_t + s_pt) / n_t + s_e / (n_t * n_k)),
-        "r_c": _ratio(s_pt, s_pt + s_e / n_k),
-        "r_krn": _ratio(ns_p, ns_p + ns_t / n_t + ns_e / (n_t * n_k)),
-        "r_cn": _ratio(ns_t, ns_t + ns_e / n_k),
+        "r_kf": ratio(between, between + s_e / (n_t * n_k)),
+        "r_1r": ratio(between, between + s_t + s_pt + s_e / n_k),
+        "r_kr": ratio(between, between + (s_t + s_pt) / n_t + s_e / (n_t * n_k)),
+        "r_c": ratio(s_pt, s_pt + s_e / n_k),
+        "r_krn": ratio(ns_p, ns_p + ns_t / n_t + ns_e / (n_t * n_k)),
+        "r_cn": ratio(ns_t, ns_t + ns_e / n_k),
         "n_persons": n_p,
         "n_times": n_t,
         "n_items": n_k,
@@ -157,10 +163,6 @@ def multilevel_reliability(
         "converged": converged,
     }
     return pd.DataFrame([[row[name] for name in MULTILEVEL_COLUMNS]], columns=MULTILEVEL_COLUMNS)
-
-
-def _ratio(numerator: float, denominator: float) -> float:
-    return numerator / denominator if denominator != 0 else float("nan")
 
 
 def _crossed_components(y: FloatArray) -> tuple[float, float, float, float, float, float, float]:

@@ -173,13 +173,20 @@ def _correlation(cov: FloatArray, columns: tuple[str, ...]) -> FloatArray:
 
 
 def _start(r: FloatArray) -> FloatArray:
-    """First principal axis of R with squared multiple correlations on the diagonal."""
+    """First principal axis of R with squared multiple correlations on the diagonal.
+
+    When R is singular (fewer respondents than items, or a redundant item) the largest absolute
+    correlation of each item stands in for its squared multiple correlation.
+    """
+    fallback = np.max(np.abs(r - np.eye(r.shape[0])), axis=0)
     try:
-        smc = 1 - 1 / np.diag(np.linalg.inv(r))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            smc = 1 - 1 / np.diag(np.linalg.inv(r))
     except np.linalg.LinAlgError:
-        smc = np.max(np.abs(r - np.eye(r.shape[0])), axis=0)
+        smc = fallback
+    smc = np.where(np.isfinite(smc) & (smc >= 0) & (smc <= 1), smc, fallback)
     reduced = r.copy()
-    np.fill_diagonal(reduced, np.clip(smc, 0.0, 1.0))
+    np.fill_diagonal(reduced, smc)
     values, vectors = np.linalg.eigh(reduced)
     result: FloatArray = vectors[:, -1] * np.sqrt(max(values[-1], 1e-6))
     return result
