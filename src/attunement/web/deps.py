@@ -121,6 +121,9 @@ def get_optional_user(
         session.pop("auth", None)
         session.pop("name", None)
         return None
+    # End the read transaction now: on SQLite every transaction holds the database's write
+    # lock (BEGIN IMMEDIATE), and the route may do much else before it touches the database.
+    db.commit()
     request.state.user = person
     return person
 

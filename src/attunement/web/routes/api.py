@@ -20,6 +20,7 @@ from attunement.store import records
 from attunement.store.access import (
     InteractionView,
     MeasurementView,
+    interaction_view,
     read_interaction,
     read_measurement,
     readable_interactions,
@@ -473,8 +474,8 @@ def api_record_interaction(body: InteractionIn, db: DbSession, me: CurrentUser) 
         responds_to=body.responds_to,
     )
     db.commit()
-    view = read_interaction(db, me.id, record.id)
-    return _interaction(view, other_view(db, me.id, view))
+    view = interaction_view(record, me.id)  # one's own record: no second read needed
+    return _interaction(view, other_view(db, me.id, view) if view.partner_record_id else None)
 
 
 @router.get("/interactions/{interaction_id}", response_model=InteractionOut, tags=["diary"])

@@ -1,0 +1,366 @@
+"""Load on the web app: many people posting diary records and opening their dashboard at once.
+
+For each database (SQLite by default; PostgreSQL too with ``--postgres-url`` or
+``ATTUNEMENT_TEST_DATABASE_URL``), three phases run against a real uvicorn server on loopback,
+each for ``--duration`` seconds with ``--clients`` concurrent clients (each its own account,
+cookie and CSRF token):
+
+1. ``mixed``: every client alternately posts an interaction record (``POST /api/interactions``:
+   validated, scored with the interaction instrument, access-checked, stored) and loads its
+   relationship's dashboard page (``GET /dashboard/{id}``);
+2. ``diary``: every client only posts interaction records;
+3. ``bare``: the same clients post the same JSON to a bare ASGI app (no framework, no session,
+   no validation, no scoring) that does the single INSERT of an interaction row through the
+   same engine settings, in a worker thread as FastAPI does.
+
+It prints throughput and p50/p99 latency per phase and request kind, and the ratio of the
+app's diary throughput to the bare route's (the aim: p99 under 100 ms, ratio at least 0.6).
+
+    python benchmarks/web_load.py                      # 30 s per phase, 50 clients, SQLite
+    python benchmarks/web_load.py --duration 5 --clients 10
+    python benchmarks/web_load.py --postgres-url postgresql://postgres@127.0.0.1:5432/postgres
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+RESPONSES = {f"interaction_{n}": (n % 7) + 1 for n in range(1, 9)}
+PASSWORD = "benchmark passphrase 1"
+
+
+# -- the servers (run in a subprocess: the load generator must not share their GIL) -----------
+
+
+def bare_app(database_url: str) -> Any:
+    """An ASGI app that stores one interaction row per POST, nothing more."""
+    import anyio
+    import sqlalchemy as sa
+
+    from attunement.store import create_engine_from_url
+    from attunement.store.models import Channel, Interaction, RecordSource
+    from attunement.store.types import utcnow
+
+    engine = create_engine_from_url(database_url)
+    table = Interaction.__table__
+
+    def insert(data: dict[str, Any]) -> int:
+        now = utcnow()
+        statement = (
+            sa.insert(table)
+            .values(
+                person_id=data["person_id"],
+                relationship_id=data["relationship_id"],
+                occurred_at=now,
+                duration_minutes=data.get("duration_minutes"),
+                channel=Channel(data["channel"]),
+                instrument_version="bare",
+                responses=data.get("responses", {}),
+                scores={},
+                note=data.get("note"),
+                note_shared=False,
+                shared=True,
+                source=RecordSource.APP,
+                created_at=now,
+            )
+            .returning(table.c.id)
+        )
+        with engine.begin() as connection:
+            return int(connection.execute(statement).scalar_one())
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    engine.dispose()
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["method"] == "GET":  # the readiness probe
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b"ok"})
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        new_id = await anyio.to_thread.run_sync(insert, json.loads(body))
+        payload = json.dumps({"id": new_id}).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 201,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
+
+    return app
+
+
+def serve(kind: str, database_url: str, port: int, data_dir: str) -> None:
+    """Run the app (``kind="app"``) or the bare route under uvicorn until killed."""
+    import logging
+
+    import uvicorn
+
+    from attunement.settings import Settings
+    from attunement.web import create_app
+    from attunement.web.mail import ConsoleMailer
+
+    logging.disable(logging.WARNING)
+    if kind == "app":
+        settings = Settings(
+            environment="test",
+            database_url=database_url,
+            data_dir=Path(data_dir),
+            secret_key="benchmark-secret-key-0123456789-abcdefghij",
+        )
+        app = create_app(settings, mailer=ConsoleMailer())
+    else:
+        app = bare_app(database_url)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="error", access_log=False)
+
+
+# -- the load ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Client:
+    http: httpx.AsyncClient
+    token: str
+    person_id: int
+    relationship_id: int
+
+
+@dataclass
+class Timings:
+    by_kind: dict[str, list[float]] = field(default_factory=dict)
+    errors: int = 0
+
+    def add(self, kind: str, seconds: float) -> None:
+        self.by_kind.setdefault(kind, []).append(seconds)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(
+    kind: str, database_url: str, data_dir: str
+) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    code = (
+        "import sys; sys.path.insert(0, 'benchmarks'); import web_load; "
+        f"web_load.serve({kind!r}, {database_url!r}, {port}, {data_dir!r})"
+    )
+    process = subprocess.Popen([sys.executable, "-c", code], cwd=Path(__file__).parent.parent)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{base}/health", timeout=1)
+            return process, base
+        except httpx.TransportError:
+            if process.poll() is not None:
+                raise RuntimeError(f"the {kind} server exited") from None
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"the {kind} server did not start")
+
+
+async def new_client(base: str, index: int) -> Client:
+    http = httpx.AsyncClient(base_url=base, timeout=60)
+    token = (await http.get("/api/csrf")).json()["csrf_token"]
+    headers = {"X-CSRF-Token": token}
+    account = {
+        "email": f"load{index}-{uuid.uuid4().hex[:6]}@example.org",
+        "display_name": f"Client {index}",
+        "password": PASSWORD,
+    }
+    me = (await http.post("/api/accounts", json=account, headers=headers)).json()
+    token = (await http.get("/api/csrf")).json()["csrf_token"]
+    headers = {"X-CSRF-Token": token}
+    relationship = await http.post(
+        "/api/relationships", json={"type": "friend", "role": "friend"}, headers=headers
+    )
+    return Client(http, token, me["id"], relationship.json()["id"])
+
+
+async def run_phase(
+    clients: list[Client], duration: float, step: Callable[[Client, int, Timings], Awaitable[None]]
+) -> tuple[Timings, float]:
+    timings = Timings()
+    stop = time.perf_counter() + duration
+
+    async def loop(client: Client) -> None:
+        turn = 0
+        while time.perf_counter() < stop:
+            await step(client, turn, timings)
+            turn += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(loop(client) for client in clients))
+    return timings, time.perf_counter() - started
+
+
+async def timed(timings: Timings, kind: str, request: Awaitable[httpx.Response], ok: int) -> None:
+    started = time.perf_counter()
+    response = await request
+    elapsed = time.perf_counter() - started
+    if response.status_code != ok:
+        timings.errors += 1
+    timings.add(kind, elapsed)
+
+
+def diary_body(client: Client) -> dict[str, Any]:
+    return {
+        "relationship_id": client.relationship_id,
+        "person_id": client.person_id,
+        "channel": "phone",
+        "duration_minutes": 15,
+        "responses": RESPONSES,
+        "note": "a short private note",
+    }
+
+
+async def post_diary(client: Client, turn: int, timings: Timings) -> None:
+    body = diary_body(client)
+    body.pop("person_id")
+    headers = {"X-CSRF-Token": client.token}
+    await timed(
+        timings, "diary", client.http.post("/api/interactions", json=body, headers=headers), 201
+    )
+
+
+async def mixed(client: Client, turn: int, timings: Timings) -> None:
+    if turn % 2 == 0:
+        await post_diary(client, turn, timings)
+    else:
+        path = f"/dashboard/{client.relationship_id}"
+        await timed(timings, "dashboard", client.http.get(path), 200)
+
+
+def bare_step(base: str) -> Callable[[Client, int, Timings], Awaitable[None]]:
+    async def step(client: Client, turn: int, timings: Timings) -> None:
+        body = diary_body(client)
+        await timed(timings, "insert", client.http.post(f"{base}/bare", json=body), 201)
+
+    return step
+
+
+def report(database: str, phase: str, timings: Timings, elapsed: float) -> float:
+    total = sum(len(v) for v in timings.by_kind.values())
+    for kind, values in sorted(timings.by_kind.items()):
+        cuts = (
+            statistics.quantiles(values, n=100, method="inclusive")
+            if len(values) > 1
+            else values * 99
+        )
+        print(
+            f"{database:<10} {phase:<7} {kind:<10} {len(values):>7} "
+            f"{len(values) / elapsed:>9.1f} {cuts[49] * 1000:>8.1f} {cuts[98] * 1000:>8.1f}"
+        )
+    if timings.errors:
+        print(f"{'':<10} {phase:<7} {timings.errors} responses had an unexpected status")
+    return total / elapsed
+
+
+async def bench_database(name: str, url: str, duration: float, count: int) -> None:
+    with tempfile.TemporaryDirectory() as data_dir:
+        app, base = start_server("app", url, data_dir)
+        try:
+            clients = await asyncio.gather(*(new_client(base, i) for i in range(count)))
+            timings, elapsed = await run_phase(list(clients), duration, mixed)
+            report(name, "mixed", timings, elapsed)
+            timings, elapsed = await run_phase(list(clients), duration, post_diary)
+            app_rate = report(name, "diary", timings, elapsed)
+        finally:
+            app.terminate()
+            app.wait(timeout=30)
+        bare, bare_base = start_server("bare", url, data_dir)
+        try:
+            timings, elapsed = await run_phase(list(clients), duration, bare_step(bare_base))
+            bare_rate = report(name, "bare", timings, elapsed)
+        finally:
+            bare.terminate()
+            bare.wait(timeout=30)
+            await asyncio.gather(*(client.http.aclose() for client in clients))
+    print(f"{name:<10} ratio   app diary / bare insert throughput = {app_rate / bare_rate:.2f}")
+
+
+def sqlite_url(folder: Path) -> str:
+    return f"sqlite:///{folder / 'bench.sqlite3'}"
+
+
+def postgres_database(admin_url: str) -> tuple[str, Callable[[], None]]:
+    """A fresh PostgreSQL database for the run, and a function that drops it."""
+    from sqlalchemy.engine import make_url
+
+    from attunement.store import create_engine_from_url
+
+    name = f"attunement_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine_from_url(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    return url, drop
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds per phase")
+    parser.add_argument("--clients", type=int, default=50, help="concurrent clients")
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("ATTUNEMENT_TEST_DATABASE_URL"),
+        help="an administrative PostgreSQL URL (a database is created and dropped)",
+    )
+    args = parser.parse_args()
+    print(
+        f"{args.clients} clients, {args.duration:g} s per phase, loopback, one server process\n"
+        f"{'database':<10} {'phase':<7} {'request':<10} {'count':>7} {'req/s':>9} "
+        f"{'p50 ms':>8} {'p99 ms':>8}"
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        asyncio.run(bench_database("sqlite", sqlite_url(Path(folder)), args.duration, args.clients))
+    if args.postgres_url:
+        url, drop = postgres_database(args.postgres_url)
+        try:
+            asyncio.run(bench_database("postgres", url, args.duration, args.clients))
+        finally:
+            drop()
+    else:
+        print("postgres   skipped: give --postgres-url or set ATTUNEMENT_TEST_DATABASE_URL")
+
+
+if __name__ == "__main__":
+    main()
