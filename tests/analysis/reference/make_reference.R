@@ -211,6 +211,9 @@ for (reml in c(TRUE, FALSE)) {
   add(lmer_entry(paste0("singular_", tag), y ~ x + (1 + x | g), singular, reml, "singular.csv"))
   add(lmer_entry(paste0("sleep_uncorrelated_", tag), Reaction ~ Days + (Days || Subject), sleep,
                  reml, "sleepstudy.csv"))
+  add(lmer_entry(paste0("stacked_four_effects_", tag),
+                 z ~ 0 + Sm + Sy + Sm:x + Sy:m + Sy:x + (0 + Sm + Sy + Sm:x + Sy:m | id),
+                 stacked, reml, "stacked.csv"))
   add(lmer_entry(paste0("slopes_two_blocks_", tag), y ~ x1 + x2 + (1 | g) + (0 + x1 | g), slopes,
                  reml, "slopes.csv"))
   add(lme_entry(paste0("varident_intercept_", tag), z ~ 0 + Sm + Sy + Sm:x + Sy:m + Sy:x,
