@@ -99,6 +99,10 @@ def test_unbalanced_coefficients_match_psych_lmer_path() -> None:
     for column in ("r_kf", "r_1r", "r_kr", "r_c"):
         assert got[column] == pytest.approx(want[column], abs=1e-4), column
     assert (got["n_persons"], got["n_times"], got["n_items"]) == (40, 14, 4)
+    # psych's nested components come from nlme's REML (converged to ~1e-5), rounded to 7 digits
+    nested = expected()["diaries"][UNBALANCED]["psych_aov"]
+    for column in ("r_krn", "r_cn", "var_nested_person", "var_nested_time", "var_nested_residual"):
+        assert got[column] == pytest.approx(nested[column], abs=2e-5), column
 
 
 def test_reml_on_noise_puts_components_on_the_boundary() -> None:
