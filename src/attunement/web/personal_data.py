@@ -3,8 +3,8 @@
 :func:`personal_data` gathers what the person entered themselves (their account, their
 memberships, their check-ins, diary records, practice log, reminders and consents) and nothing
 another person recorded, shared or not: another member's records are theirs to export.
-:func:`delete_account` removes the account; the database's foreign keys delete the person's
-records with it (or, for links such as "invited by", forget who it was).
+:func:`delete_account` erases the account and everything that identifies the person, as the
+store's erasure does.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase
 
-from attunement.errors import ConflictError
 from attunement.store.engine import StoreSession
+from attunement.store.erasure import erase_person
 from attunement.store.models import (
     Consent,
     Interaction,
@@ -27,7 +27,6 @@ from attunement.store.models import (
     PracticeLog,
     Relationship,
     ReminderSchedule,
-    Study,
 )
 
 __all__ = ["delete_account", "personal_data"]
@@ -78,18 +77,8 @@ def personal_data(db: StoreSession, person: Person) -> dict[str, Any]:
 
 
 def delete_account(db: StoreSession, person: Person) -> None:
-    """Delete the account and the person's records (committed).
-
-    A researcher who still owns studies is asked to hand them over or delete them first,
-    because participants' data hangs on the study.
-    """
-    owns = db.scalar(
-        sa.select(sa.func.count()).select_from(Study).where(Study.owner_id == person.id)
-    )
-    if owns:
-        raise ConflictError(
-            "This account still owns research studies, so it cannot be deleted yet.",
-            hint="Delete the studies or give them to another researcher first.",
-        )
-    db.delete(person)
-    db.commit()
+    """Delete the account and the person's records (committed), through
+    :func:`attunement.store.erasure.erase_person`: nothing that identifies them is kept; the
+    other people's own records stay, unlinked. A researcher who still owns studies gets a
+    :class:`~attunement.errors.ConflictError` saying what to do first."""
+    erase_person(db, person.id, actor_id=person.id)
