@@ -20,7 +20,7 @@ from attunement.errors import (
     PermissionDeniedError,
 )
 from attunement.store import StoreSession, transaction
-from attunement.store.models import AuditAction, AuditEvent, Consent, Measurement
+from attunement.store.models import AuditAction, AuditEvent, Consent, Measurement, Study
 from attunement.store.records import (
     add_measurement,
     create_person,
@@ -33,6 +33,7 @@ from attunement.store.records import (
 from attunement.store.studies import (
     COMPLIANCE_COLUMNS,
     close_study,
+    delete_study,
     describe_schedule,
     open_study_by_code,
     revise_consent,
@@ -40,6 +41,7 @@ from attunement.store.studies import (
     studies_joined,
     studies_owned,
     study_compliance,
+    transfer_study,
     validate_schedule,
 )
 
@@ -314,3 +316,48 @@ def test_compliance_on_a_committed_database(factory: sessionmaker[StoreSession])
     row = frame.iloc[0]
     assert (row["windows_due"], row["windows_done"], row["windows_missed"]) == (2, 2, 0)
     assert not row["current_window_done"]
+
+
+def test_delete_study_needs_the_title_and_keeps_participants_records(db: Session) -> None:
+    rita = _researcher(db)
+    oscar = _researcher(db, "oscar")
+    ana = create_person(db, "ana@example.org", "Ana").id
+    study = create_study(
+        db, rita, "Pilot", consent_text="c", consent_version="1", instruments=["swls"]
+    )
+    enroll(db, ana, study.enrollment_code, "1")
+    measurement = add_measurement(db, ana, "swls", SWLS, study_id=study.id)
+    study_compliance(db, rita, study.id)
+    with pytest.raises(PermissionDeniedError):
+        delete_study(db, oscar, study.id, "Pilot")
+    with pytest.raises(InvalidInputError) as caught:
+        delete_study(db, rita, study.id, "pilot")
+    assert caught.value.problems[0].column == "confirm_title"
+    delete_study(db, rita, study.id, " Pilot ")
+    db.expire_all()
+    assert db.get(Study, study.id) is None
+    assert db.scalar(sa.select(sa.func.count(Consent.id))) == 0
+    kept = db.get_one(Measurement, measurement.id)
+    assert kept.study_id is None
+    assert db.scalar(sa.select(AuditEvent.study_id)) is None  # the event stays, unlinked
+
+
+def test_transfer_study_to_another_researcher(db: Session) -> None:
+    rita = _researcher(db)
+    oscar = _researcher(db, "oscar")
+    create_person(db, "ana@example.org", "Ana")
+    study = create_study(db, rita, "S", consent_text="c", consent_version="1", instruments=[])
+    for email, reason in (
+        ("nobody@example.org", "no account with this email address"),
+        ("ana@example.org", "this account is not a researcher"),
+        ("rita@uni.example", "this is your own account"),
+    ):
+        with pytest.raises(InvalidInputError) as caught:
+            transfer_study(db, rita, study.id, email)
+        assert caught.value.problems[0].message == reason
+    with pytest.raises(PermissionDeniedError):
+        transfer_study(db, oscar, study.id, "oscar@uni.example")
+    transfer_study(db, rita, study.id, "Oscar@Uni.example")
+    assert [s.id for s in studies_owned(db, oscar)] == [study.id]
+    with pytest.raises(PermissionDeniedError):
+        study_compliance(db, rita, study.id)

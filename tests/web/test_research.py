@@ -556,3 +556,42 @@ def test_the_api_covers_the_researcher_side(rita: WebPerson, other_web: WebPerso
     }
     closed = rita.api("POST", f"/api/studies/{study['id']}/close").json()
     assert closed["closed_at"] is not None
+
+
+def test_a_study_is_handed_over_or_deleted_by_its_researcher_only(
+    rita: WebPerson, other_web: WebPerson, cleo: WebPerson, app: FastAPI
+) -> None:
+    study_id = create_study(rita)
+    enroll(other_web, code_of(rita, study_id))
+    assert (
+        other_web.post(
+            f"/studies/{study_id}/delete", {"confirm_title": "Daily closeness"}
+        ).status_code
+        == 403
+    )
+    assert (
+        other_web.post(f"/studies/{study_id}/transfer", {"email": other_web.email}).status_code
+        == 403
+    )
+    not_researcher = rita.post(f"/studies/{study_id}/transfer", {"email": cleo.email})
+    assert not_researcher.status_code == 422
+    assert 'id="email-error"' in not_researcher.text
+    assert "this account is not a researcher" in not_researcher.text
+    make_researcher(app, cleo.email)
+    handed = rita.post(f"/studies/{study_id}/transfer", {"email": cleo.email})
+    assert handed.status_code == 303
+    assert rita.get(f"/studies/{study_id}").status_code == 403
+    assert cleo.get(f"/studies/{study_id}").status_code == 200
+    wrong = cleo.post(f"/studies/{study_id}/delete", {"confirm_title": "daily"})
+    assert wrong.status_code == 422
+    assert 'id="confirm_title-error"' in wrong.text
+    back = cleo.api("POST", f"/api/studies/{study_id}/transfer", {"email": rita.email})
+    assert back.status_code == 204
+    deleted = rita.api(
+        "POST", f"/api/studies/{study_id}/delete", {"confirm_title": "Daily closeness"}
+    )
+    assert deleted.status_code == 204
+    assert rita.get(f"/studies/{study_id}").status_code == 404
+    assert "You are not taking part in any study." in other_web.get("/studies").text
+    with app.state.session_factory() as db:
+        assert db.scalar(sa.select(sa.func.count(Consent.id))) == 0

@@ -64,6 +64,7 @@ __all__ = [
     "Participation",
     "StudySummary",
     "close_study",
+    "delete_study",
     "describe_schedule",
     "open_study_by_code",
     "revise_consent",
@@ -71,6 +72,7 @@ __all__ = [
     "studies_joined",
     "studies_owned",
     "study_compliance",
+    "transfer_study",
     "validate_schedule",
 ]
 
@@ -273,6 +275,45 @@ def close_study(session: Session, actor_id: int, study_id: int) -> Study:
     if study.closed_at is not None:
         raise ConflictError("This study is already closed.")
     study.closed_at = utcnow()
+    session.flush()
+    return study
+
+
+def delete_study(session: Session, actor_id: int, study_id: int, confirm_title: str) -> None:
+    """Delete the actor's study and its consent records, once its title is typed to confirm.
+
+    The participants' own records stay theirs (they only lose the link to the study); the
+    audit log keeps its events without the study.
+    """
+    study = require_study_owner(session, actor_id, study_id)
+    if confirm_title.strip() != study.title:
+        raise InvalidInputError(
+            "The study was not deleted: the title typed does not match.",
+            hint="Type the study's title exactly to confirm.",
+            problems=[Problem("does not match the title", column="confirm_title")],
+        )
+    session.delete(study)
+    session.flush()
+
+
+def transfer_study(session: Session, actor_id: int, study_id: int, new_owner_email: str) -> Study:
+    """Hand the actor's study to another researcher, who reads and exports it from now on."""
+    study = require_study_owner(session, actor_id, study_id)
+    person = find_person_by_email(session, new_owner_email)
+    if person is None or not person.is_researcher or person.id == actor_id:
+        reason = (
+            "no account with this email address"
+            if person is None
+            else "this account is not a researcher"
+            if not person.is_researcher
+            else "this is your own account"
+        )
+        raise InvalidInputError(
+            "The study was not handed over.",
+            hint="Give the email address of another researcher's account.",
+            problems=[Problem(reason, column="email", value=new_owner_email.strip())],
+        )
+    study.owner_id = person.id
     session.flush()
     return study
 

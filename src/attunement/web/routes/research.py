@@ -28,12 +28,14 @@ from attunement.store.studies import (
     Participation,
     StudySummary,
     close_study,
+    delete_study,
     describe_schedule,
     open_study_by_code,
     revise_consent,
     studies_joined,
     studies_owned,
     study_compliance,
+    transfer_study,
     validate_schedule,
 )
 from attunement.store.tokens import normalize_code
@@ -67,6 +69,7 @@ __all__ = [
     "ComplianceRow",
     "ConsentGiven",
     "ConsentRevision",
+    "Deletion",
     "EnrollmentRequest",
     "ParticipantOut",
     "ParticipationOut",
@@ -75,6 +78,7 @@ __all__ = [
     "StudyOut",
     "StudyPreview",
     "StudySummaryOut",
+    "Transfer",
     "Withdrawal",
     "router",
 ]
@@ -192,6 +196,18 @@ class ConsentRevision(BaseModel):
 
     consent_text: str
     consent_version: str = Field(max_length=40)
+
+
+class Transfer(BaseModel):
+    """Another researcher's account, who owns the study from now on."""
+
+    email: str = Field(max_length=320)
+
+
+class Deletion(BaseModel):
+    """The study's title, typed to confirm the deletion."""
+
+    confirm_title: str = Field(max_length=200)
 
 
 class ParticipantOut(BaseModel):
@@ -420,6 +436,7 @@ def _study_page(
     *,
     consent_form: dict[str, str] | None = None,
     consent_errors: dict[str, str] | None = None,
+    owner_errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     study = require_study_owner(db, me.id, study_id)
@@ -448,6 +465,7 @@ def _study_page(
             "consent_form": consent_form
             or {"consent_text": study.consent_text, "consent_version": ""},
             "consent_errors": consent_errors or {},
+            "owner_errors": owner_errors or {},
             "export_tables": EXPORT_TABLES,
             "export_formats": [
                 (name.rsplit(".", 1)[1], f.label)
@@ -509,6 +527,60 @@ def close_study_form(
     db.commit()
     request.session["flash"] = "The study is closed to new participants."
     return RedirectResponse(f"/studies/{study_id}", status_code=303)
+
+
+@router.post("/studies/{study_id}/transfer", response_class=HTMLResponse, include_in_schema=False)
+def transfer_form(
+    request: Request,
+    db: DbSession,
+    me: CurrentUser,
+    settings: AppSettings,
+    fields: FormFields,
+    study_id: IdPath,
+) -> Response:
+    """Hand the study to another researcher."""
+    return _owner_change(request, db, me, settings, study_id, fields, "transfer")
+
+
+@router.post("/studies/{study_id}/delete", response_class=HTMLResponse, include_in_schema=False)
+def delete_form(
+    request: Request,
+    db: DbSession,
+    me: CurrentUser,
+    settings: AppSettings,
+    fields: FormFields,
+    study_id: IdPath,
+) -> Response:
+    """Delete the study (its title typed to confirm)."""
+    return _owner_change(request, db, me, settings, study_id, fields, "delete")
+
+
+def _owner_change(
+    request: Request,
+    db: DbSession,
+    me: Person,
+    settings: Settings,
+    study_id: int,
+    fields: dict[str, str],
+    action: str,
+) -> Response:
+    title = require_study_owner(db, me.id, study_id).title
+    try:
+        if action == "transfer":
+            transfer_study(db, me.id, study_id, fields.get("email", ""))
+            message = f"“{title}” now belongs to {fields.get('email', '').strip()}."
+        else:
+            delete_study(db, me.id, study_id, fields.get("confirm_title", ""))
+            message = f"“{title}” is deleted. Participants keep their own records."
+        db.commit()
+    except InvalidInputError as error:
+        db.rollback()
+        errors = field_errors(error, {"email", "confirm_title"})
+        return _study_page(
+            request, db, me, settings, study_id, owner_errors=errors, status_code=422
+        )
+    request.session["flash"] = message
+    return RedirectResponse("/studies", status_code=303)
 
 
 def _download(db: DbSession, me: Person, study_id: int, name: str) -> Response:
@@ -704,6 +776,22 @@ def api_export_file(db: DbSession, me: CurrentUser, study_id: IdPath, name: str)
     ``dyad_interactions`` or ``dyad_weekly`` and format ``csv``, ``parquet`` or ``sav``;
     ``codebook.json``; ``codebook.md``; or ``all.zip``. Written to the audit log."""
     return _download(db, me, study_id, name)
+
+
+@router.post("/api/studies/{study_id}/transfer", status_code=204)
+def api_transfer(db: DbSession, me: CurrentUser, study_id: IdPath, data: Transfer) -> Response:
+    """Hand the study to another researcher (by the email address of their account)."""
+    transfer_study(db, me.id, study_id, data.email)
+    db.commit()
+    return Response(status_code=204)
+
+
+@router.post("/api/studies/{study_id}/delete", status_code=204)
+def api_delete(db: DbSession, me: CurrentUser, study_id: IdPath, data: Deletion) -> Response:
+    """Delete the study and its consent records; participants keep their own records."""
+    delete_study(db, me.id, study_id, data.confirm_title)
+    db.commit()
+    return Response(status_code=204)
 
 
 @router.get("/api/enroll/{code}", response_model=StudyPreview)
