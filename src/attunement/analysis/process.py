@@ -435,29 +435,72 @@ def _variance_parameter_covariance(
     z_all = stacked[random].to_numpy(float)
     beta = np.array([_fixed_lookup(fit)[t]["estimate"] for t in fixed])
     resid_all = stacked["z"].to_numpy(float) - x_all @ beta
+    n_g = len(pairs)
+    basis = np.zeros((n_g, q, q))  # E_a: dG / dpsi_a
+    for a, (j, k) in enumerate(pairs):
+        basis[a, j, k] = basis[a, k, j] = 1.0
+    n_s = len(levels)
+    # Persons with the same number of rows are handled together; every term is reduced to
+    # q x q, q x p and p x p blocks (D_a = Z E_a Z' for the G elements, diag(e_s) for the
+    # residual variances), so nothing of size (parameters x n x n) is ever formed.
+    by_size: dict[int, list[_Array]] = {}
     for index in stacked.groupby("person", sort=False).indices.values():
-        xi, zi, codes = x_all[index], z_all[index], level_codes[index]
-        n_i = len(index)
-        w = np.linalg.inv(zi @ g @ zi.T + np.diag(residual_var[codes]))
-        derivs = np.empty((n_par, n_i, n_i))
-        for a, (j, k) in enumerate(pairs):
-            outer = np.outer(zi[:, j], zi[:, k])
-            derivs[a] = outer if j == k else outer + outer.T
-        for s in range(len(levels)):
-            derivs[len(pairs) + s] = np.diag((codes == s).astype(float))
-        wd = np.matmul(w, derivs)  # W D_a
-        trace_ww += wd.reshape(n_par, -1) @ wd.transpose(0, 2, 1).reshape(n_par, -1).T
-        wr = w @ resid_all[index]
-        u = derivs @ wr  # (n_par, n_i): D_a W r
-        uwu += u @ w @ u.T
-        wx = w @ xi
-        xwu += wx.T @ u.T
-        xtwx += xi.T @ wx
-        if fit.reml:
-            left = np.matmul(wx.T[None, :, :], derivs)  # X'W D_a: (n_par, p, n_i)
-            s_sum += np.matmul(left, wx)
-            right = np.matmul(wd, wx)  # W D_b W X: (n_par, n_i, p)
-            t_sum += left.reshape(n_par * p, n_i) @ right.transpose(1, 0, 2).reshape(n_i, -1)
+        by_size.setdefault(len(index), []).append(np.asarray(index))
+    for n_i, members in by_size.items():
+        step = max(1, int(4e6 // (n_i * n_i)))
+        for first in range(0, len(members), step):
+            rows = np.stack(members[first : first + step])
+            x_b, z_b = x_all[rows], z_all[rows]
+            ind = (level_codes[rows][:, :, None] == np.arange(n_s)).astype(float)  # (B, n, S)
+            v = z_b @ g @ z_b.transpose(0, 2, 1)
+            v += np.einsum("brs,s,rc->brc", ind, residual_var, np.eye(n_i))
+            w = np.linalg.inv(v)
+            wz, wx = w @ z_b, w @ x_b
+            wr = np.einsum("brc,bc->br", w, resid_all[rows])
+            m = z_b.transpose(0, 2, 1) @ wz  # Z'WZ (B, q, q)
+            qm = z_b.transpose(0, 2, 1) @ wx  # Z'WX (B, q, p)
+            zr = np.einsum("bri,br->bi", z_b, wr)
+            y_g = np.einsum("aij,bj->bai", basis, zr)  # E_a Z'W r
+            me = np.einsum("bij,ajk->baik", m, basis)
+            n_mat = np.einsum("bri,brs,brj->bsij", wz, ind, wz)
+            h = np.einsum("bri,brs,br->bsi", wz, ind, wr)
+            sr = ind * wr[:, :, None]  # e_s * W r: (B, n, S)
+            # tr(W D_a W D_b)
+            trace_ww[:n_g, :n_g] += np.einsum("baik,bcki->ac", me, me)
+            gs = np.einsum("aij,bsji->as", basis, n_mat)
+            trace_ww[:n_g, n_g:] += gs
+            trace_ww[n_g:, :n_g] += gs.T
+            ind_t = ind.transpose(0, 2, 1)
+            trace_ww[n_g:, n_g:] += (ind_t @ (w * w) @ ind).sum(axis=0)
+            # u_a' W u_b with u_a = D_a W r
+            uwu[:n_g, :n_g] += np.einsum("bai,bij,bcj->ac", y_g, m, y_g)
+            gs = np.einsum("bai,bsi->as", y_g, h)
+            uwu[:n_g, n_g:] += gs
+            uwu[n_g:, :n_g] += gs.T
+            uwu[n_g:, n_g:] += (sr.transpose(0, 2, 1) @ w @ sr).sum(axis=0)
+            # X'W u_a and X'W X
+            xwu[:, :n_g] += np.einsum("bip,bai->pa", qm, y_g)
+            xwu[:, n_g:] += np.einsum("brp,brs->ps", wx, sr)
+            xtwx += np.einsum("brp,brq->pq", x_b, wx)
+            if fit.reml:
+                p_s = np.einsum("bri,brs,brp->bsip", wz, ind, wx)
+                qe = np.einsum("bip,aij->bapj", qm, basis)  # Q'E_a
+                eq = np.einsum("aij,bjp->baip", basis, qm)  # E_a Q
+                s_sum[:n_g] += np.einsum("bapj,bjq->apq", qe, qm)
+                s_sum[n_g:] += np.einsum("brp,brs,brq->spq", wx, ind, wx)
+                t4 = t_sum.reshape(n_par, p, n_par, p)
+                batch = len(rows)
+                qem = (qe @ m[:, None]).reshape(batch, n_g * p, q)  # Q'E_a M
+                eq_flat = eq.transpose(0, 2, 1, 3).reshape(batch, q, n_g * p)  # E_c Q
+                t4[:n_g, :, :n_g, :] += (qem @ eq_flat).sum(axis=0).reshape(n_g, p, n_g, p)
+                t4[:n_g, :, n_g:, :] += np.einsum("bapj,bsjq->apsq", qe, p_s)
+                t4[n_g:, :, :n_g, :] += np.einsum("bsjp,bcjq->spcq", p_s, eq)
+                # (WX)' diag(e_s) W diag(e_t) WX through two batched matrix products
+                wx_s = np.einsum("brs,brp->bsrp", ind, wx).reshape(len(rows), n_s, n_i, p)
+                w_wx_t = w[:, None] @ wx_s  # W diag(e_t) WX: (B, S, n, p)
+                left_s = wx_s.transpose(0, 1, 3, 2).reshape(len(rows), n_s * p, n_i)
+                right_t = w_wx_t.transpose(0, 2, 1, 3).reshape(len(rows), n_i, n_s * p)
+                t4[n_g:, :, n_g:, :] += (left_s @ right_t).sum(axis=0).reshape(n_s, p, n_s, p)
     c = np.linalg.inv(xtwx)
     quadratic = uwu - xwu.T @ c @ xwu  # y'P D_a P D_b P y, for REML and profiled ML alike
     trace = trace_ww
