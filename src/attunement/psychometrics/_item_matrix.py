@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from attunement.errors import InvalidInputError, Problem
 
@@ -74,9 +75,12 @@ def item_covariance(
         sums = np.array([values[:, j].sum() for j in range(k)])
         if np.isfinite(sums).all():
             products = np.empty((k, k))
-            for i in range(k):
-                for j in range(i, k):
-                    products[i, j] = products[j, i] = np.dot(values[:, i], values[:, j])
+            # One BLAS thread: the dot products are memory-bound, and on a busy machine
+            # threaded BLAS stalls (measured: median 527 ms threaded, 92 ms single, 15 dots).
+            with threadpool_limits(limits=1, user_api="blas"):
+                for i in range(k):
+                    for j in range(i, k):
+                        products[i, j] = products[j, i] = np.dot(values[:, i], values[:, j])
             means = sums / n
             cov = (products - n * np.outer(means, means)) / (n - 1)
             variances = np.diag(cov)
