@@ -283,3 +283,27 @@ def test_sqlite_table_rebuilds_keep_linked_records(tmp_path: Path) -> None:
         assert [tuple(row) for row in links] == [(1, 2), (2, 1)]
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     engine.dispose()
+
+
+def test_sqlite_readers_do_not_block_writers(tmp_path: Path) -> None:
+    """A read-only session holds a snapshot without the write lock; a writer commits at once,
+    and the reader keeps its consistent snapshot until it ends."""
+    import time
+
+    from attunement.store import make_session_factory
+
+    engine = create_engine_from_url(f"sqlite:///{tmp_path / 'rw.sqlite3'}")
+    upgrade(engine)
+    writer, reader = make_session_factory(engine), make_session_factory(engine, read_only=True)
+    with transaction(writer) as session:
+        _person(session, "ana@example.org")
+    with reader() as reading:
+        assert reading.scalar(sa.select(sa.func.count(Person.id))) == 1
+        started = time.monotonic()
+        with transaction(writer) as session:
+            _person(session, "ben@example.org", "Ben")
+        assert time.monotonic() - started < 5  # a locking reader would hold it for 30 s
+        assert reading.scalar(sa.select(sa.func.count(Person.id))) == 1  # its snapshot
+    with reader() as reading:
+        assert reading.scalar(sa.select(sa.func.count(Person.id))) == 2
+    engine.dispose()

@@ -41,6 +41,7 @@ __all__ = [
 ]
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+_READ_ONLY = "attunement_read_only"
 
 
 def normalize_url(url: str | URL) -> URL:
@@ -107,7 +108,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(_READ_ONLY):
+            connection.exec_driver_sql("BEGIN")  # a reader: a WAL snapshot, no write lock
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class StoreSession(Session):
@@ -127,9 +131,15 @@ class StoreSession(Session):
             raise integrity_error_to_domain(error) from error
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[StoreSession]:
-    """A session factory bound to ``engine``; objects stay usable after commit."""
-    return sessionmaker(bind=engine, class_=StoreSession, expire_on_commit=False)
+def make_session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[StoreSession]:
+    """A session factory bound to ``engine``; objects stay usable after commit.
+
+    ``read_only=True`` is for sessions that only read (pages, dashboards, exports): on SQLite
+    their transactions take no write lock, so they never wait for writers nor make writers
+    wait. Do not write in them: on SQLite a write there can fail with "database is locked".
+    """
+    bind = engine.execution_options(**{_READ_ONLY: True}) if read_only else engine
+    return sessionmaker(bind=bind, class_=StoreSession, expire_on_commit=False)
 
 
 @contextmanager
