@@ -85,6 +85,7 @@ CONSTRAINT_MESSAGES: dict[str, tuple[str, str, str | None]] = {
         "iCalendar day codes such as MO,TH",
     ),
     "uq_reminder_schedule_feed_token_hash": ("feed_token_hash", "this feed token exists", None),
+    "ix_person_calendar_token_hash": ("calendar_token_hash", "this calendar token exists", None),
 }
 for _column in ("ios_before_a", "ios_before_b", "ios_after_a", "ios_after_b"):
     CONSTRAINT_MESSAGES[f"ck_closeness_session_{_column}"] = (
