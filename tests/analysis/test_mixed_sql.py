@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from attunement.analysis import fit_lmm, fit_lmm_sql, lmm_statistics_sql
+from attunement.analysis import LmmResult, fit_lmm, fit_lmm_sql, lmm_statistics_sql
 from attunement.errors import InvalidInputError
 from attunement.store import create_engine_from_url
 
@@ -35,14 +35,19 @@ def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
     np.testing.assert_allclose(a["se"], b["se"], rtol=1e-7)
 
 
-def test_factor_and_missing_values_as_in_the_dataframe_path(engine: sa.Engine) -> None:
-    formula = "y ~ x1 + x2 + grp + (1 + x1 | g)"
+def _slopes_both_ways(engine: sa.Engine, formula: str) -> tuple[LmmResult, LmmResult]:
+    """The fit in the database and from the DataFrame of the same rows."""
     frame = pd.read_csv(REFERENCE / "slopes.csv")
     frame.loc[[3, 10], "x1"] = np.nan
     expected = fit_lmm(formula, frame)
     with engine.connect() as connection:
         fit = fit_lmm_sql(connection, "lmm_slopes", formula)
     _same(fit.fixed, expected.fixed)
+    return fit, expected
+
+
+def test_factor_and_missing_values_as_in_the_dataframe_path(engine: sa.Engine) -> None:
+    fit, expected = _slopes_both_ways(engine, "y ~ x1 + x2 + grp + (1 + x1 | g)")
     assert list(fit.fixed["term"]) == ["(Intercept)", "x1", "x2", "grpb", "grpc"]
     assert fit.deviance == pytest.approx(expected.deviance, rel=1e-11)
     assert fit.n_dropped == 2
@@ -102,12 +107,6 @@ def test_response_with_a_large_mean_loses_no_precision(database_url: str) -> Non
 
 
 def test_uncorrelated_blocks_in_the_database(engine: sa.Engine) -> None:
-    formula = "y ~ x1 + x2 + (1 | g) + (0 + x1 | g)"
-    frame = pd.read_csv(REFERENCE / "slopes.csv")
-    frame.loc[[3, 10], "x1"] = np.nan
-    expected = fit_lmm(formula, frame)
-    with engine.connect() as connection:
-        fit = fit_lmm_sql(connection, "lmm_slopes", formula)
-    _same(fit.fixed, expected.fixed)
+    fit, expected = _slopes_both_ways(engine, "y ~ x1 + x2 + (1 | g) + (0 + x1 | g)")
     assert list(fit.random["group"]) == ["g", "g.1", "Residual"]
     np.testing.assert_allclose(fit.theta, expected.theta, rtol=1e-7)

@@ -842,14 +842,18 @@ def _fit(
             "The model cannot be evaluated at its starting values.",
             hint="Check the predictors for extreme values or near-collinearity.",
         )
-    opt = optimize.minimize(
-        objective,
-        x0,
-        jac=True,
-        method="L-BFGS-B",
-        bounds=bounds,
-        options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-9, "maxcor": 20},
-    )
+
+    def minimise(start: _Array) -> Any:
+        return optimize.minimize(
+            objective,
+            start,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-9, "maxcor": 20},
+        )
+
+    opt = minimise(x0)
     params = np.asarray(opt.x, dtype=float)
     # lme4 restarts once from the optimum when it lands on the boundary; we do the same,
     # nudging zero diagonals inward, and keep the better criterion.
@@ -857,14 +861,7 @@ def _fit(
     if at_bound.any():
         nudged = params.copy()
         nudged[: model.n_theta][at_bound] = 0.1
-        again = optimize.minimize(
-            objective,
-            nudged,
-            jac=True,
-            method="L-BFGS-B",
-            bounds=bounds,
-            options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-9, "maxcor": 20},
-        )
+        again = minimise(nudged)
         if again.fun < opt.fun - 1e-10:
             opt = again
             params = np.asarray(opt.x, dtype=float)
