@@ -224,3 +224,13 @@ def test_account_forms_render_with_labels(client: TestClient, path: str) -> None
     for found in re.findall(r'<input id="([a-z_]+)"', html):
         assert f'<label for="{found}"' in html
     assert 'name="csrf_token"' in html
+
+
+def test_home_greets_a_signed_in_person_and_welcomes_visitors(
+    web: WebPerson, client: TestClient
+) -> None:
+    page = web.get("/").text
+    assert "Hello, Ada" in page
+    assert 'href="/diary/new"' in page
+    web.post("/signout")
+    assert "Create an account" in web.get("/").text
