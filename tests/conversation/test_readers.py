@@ -325,3 +325,22 @@ def test_telegram_reading_memory_does_not_grow(tmp_path: Path) -> None:
     # The large file (~2.5 MB) is several blocks long; memory stays near one block (1 MiB of
     # text, up to 4 bytes a character) plus one message.
     assert large < small + 6_000_000
+
+
+def test_reading_bytes_as_uploaded_matches_reading_files(tmp_path: Path) -> None:
+    from attunement.conversation import read_chat_bytes
+
+    for name in ("android_12h_mdy.txt", "ios_dots_dmy.txt", "telegram_export.json",
+                 "transcript.txt"):  # fmt: skip
+        data = (FIXTURES / name).read_bytes()
+        assert list(read_chat_bytes(data, filename=name)) == read(name), name
+    archive = tmp_path / "upload.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(FIXTURES / "ios_dots_dmy.txt", "_chat.txt")
+    # A zip is recognised by its bytes even under a misleading name.
+    uploaded = list(read_chat_bytes(archive.read_bytes(), filename="blob"))
+    assert uploaded == read("ios_dots_dmy.txt")
+    with pytest.raises(InvalidInputError, match="--date-order"):
+        list(read_chat_bytes((FIXTURES / "android_ambiguous.txt").read_bytes(), filename="c.txt"))
+    with pytest.raises(InvalidInputError, match="not UTF-8"):
+        list(read_chat_bytes("01/13/2020, 10:00 - Zoë: x\n".encode("latin-1"), filename="c.txt"))

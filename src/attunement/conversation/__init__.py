@@ -19,6 +19,7 @@ from attunement.conversation.reading import (
     SummaryCounter,
     detect_format,
     read_chat,
+    read_chat_bytes,
     summarize_chat,
 )
 from attunement.conversation.signals import (
@@ -92,6 +93,7 @@ __all__ = [
     "pseudonym",
     "pseudonymize",
     "read_chat",
+    "read_chat_bytes",
     "read_telegram",
     "read_transcript",
     "read_whatsapp",

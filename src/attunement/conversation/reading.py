@@ -14,9 +14,14 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from attunement.conversation.messages import Message
-from attunement.conversation.telegram import read_telegram
-from attunement.conversation.transcript import read_transcript
-from attunement.conversation.whatsapp import DateOrder, is_whatsapp_line, read_whatsapp
+from attunement.conversation.telegram import read_telegram, read_telegram_bytes
+from attunement.conversation.transcript import read_transcript, read_transcript_bytes
+from attunement.conversation.whatsapp import (
+    DateOrder,
+    is_whatsapp_line,
+    read_whatsapp,
+    read_whatsapp_bytes,
+)
 from attunement.errors import InvalidInputError, Problem
 
 __all__ = [
@@ -26,6 +31,7 @@ __all__ = [
     "SummaryCounter",
     "detect_format",
     "read_chat",
+    "read_chat_bytes",
     "summarize_chat",
 ]
 
@@ -79,6 +85,45 @@ def read_chat(
         "Unknown chat format",
         problems=[Problem("format", value=fmt, allowed=", ".join(CHAT_FORMATS))],
     )
+
+
+def read_chat_bytes(
+    data: bytes,
+    *,
+    filename: str,
+    chat_format: ChatFormat | None = None,
+    date_order: DateOrder | None = None,
+) -> Iterator[Message]:
+    """:func:`read_chat` for an export held in memory (a web upload): nothing is written to disk.
+
+    The format is guessed as for files, from ``filename`` and the first bytes.
+    """
+    fmt = chat_format or _format_of_bytes(data, filename)
+    if fmt == "whatsapp":
+        return read_whatsapp_bytes(data, filename=filename, date_order=date_order)
+    if fmt == "telegram":
+        return read_telegram_bytes(data, filename=filename)
+    if fmt == "transcript":
+        return read_transcript_bytes(data, filename=filename)
+    raise InvalidInputError(
+        "Unknown chat format",
+        problems=[Problem("format", value=fmt, allowed=", ".join(CHAT_FORMATS))],
+    )
+
+
+def _format_of_bytes(data: bytes, filename: str) -> ChatFormat:
+    name = filename.lower()
+    if name.endswith(".zip") or data[:4] == b"PK\x03\x04":
+        return "whatsapp"
+    if name.endswith(".json"):
+        return "telegram"
+    head = data[:4096].decode("utf-8-sig", errors="replace")
+    for line in head.splitlines():
+        if line.strip():
+            if line.lstrip().startswith("{"):
+                return "telegram"
+            return "whatsapp" if is_whatsapp_line(line) else "transcript"
+    raise InvalidInputError(f"{filename} is empty", hint="Export the chat again.")
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ line of the file where the message object starts.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from datetime import datetime
@@ -24,7 +25,7 @@ from typing import Any, Final, TextIO
 from attunement.conversation.messages import Kind, Message
 from attunement.errors import InvalidInputError, Problem
 
-__all__ = ["message_from_telegram", "read_telegram"]
+__all__ = ["message_from_telegram", "read_telegram", "read_telegram_bytes"]
 
 _BLOCK: Final = 1 << 20
 _LARGEST_VALUE: Final = 64 << 20  # one message larger than this is reported as broken JSON
@@ -210,6 +211,17 @@ def _stream(handle: TextIO) -> Iterator[Message]:
             "Not a Telegram chat export: no 'messages' list",
             hint="In Telegram Desktop open the chat, then ... > Export chat history (JSON).",
         )
+
+
+def read_telegram_bytes(data: bytes, *, filename: str = "result.json") -> Iterator[Message]:
+    """Like :func:`read_telegram` for an export held in memory (e.g. an upload)."""
+    try:
+        yield from _stream(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(
+            f"{filename} is not UTF-8 text (byte {exc.start}: {exc.reason})",
+            hint="Telegram exports are UTF-8; export the chat again.",
+        ) from None
 
 
 def read_telegram(path: str | Path) -> Iterator[Message]:

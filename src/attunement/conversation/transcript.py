@@ -11,6 +11,7 @@ message.
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
@@ -19,7 +20,7 @@ from pathlib import Path
 from attunement.conversation.messages import Message
 from attunement.errors import InvalidInputError, Problem
 
-__all__ = ["parse_transcript", "read_transcript"]
+__all__ = ["parse_transcript", "read_transcript", "read_transcript_bytes"]
 
 _LINE = re.compile(
     r"(?:\[?(?P<stamp>\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(?::\d{2})?)\]?\s*(?:[-–]\s*)?)?"
@@ -63,6 +64,17 @@ def parse_transcript(lines: Iterable[str], *, first_line: int = 1) -> Iterator[M
         text = match["text"] or ""
     if pending is not None:
         yield Message(pending[0], pending[1], text.rstrip("\n "), "text", pending[2])
+
+
+def read_transcript_bytes(data: bytes, *, filename: str = "transcript.txt") -> Iterator[Message]:
+    """Like :func:`read_transcript` for a transcript held in memory (e.g. an upload)."""
+    try:
+        yield from parse_transcript(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(
+            f"{filename} is not UTF-8 text (byte {exc.start}: {exc.reason})",
+            hint="Save the transcript as UTF-8 text.",
+        ) from None
 
 
 def read_transcript(path: str | Path) -> Iterator[Message]:

@@ -29,11 +29,11 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Final, Literal, TextIO
+from typing import Any, Final, Literal, TextIO
 
 from attunement.conversation.messages import Kind, Message
 from attunement.errors import InvalidInputError, Problem
@@ -45,6 +45,7 @@ __all__ = [
     "is_whatsapp_line",
     "parse_whatsapp",
     "read_whatsapp",
+    "read_whatsapp_bytes",
 ]
 
 DateOrder = Literal["dmy", "mdy"]
@@ -260,13 +261,18 @@ def _finish(pending: tuple[datetime, str | None, bool, int], text: str) -> Messa
 
 
 @contextmanager
-def _open_text(path: Path) -> Iterator[TextIO]:
-    if path.suffix.lower() == ".zip":
+def _open_text(source: Path | bytes, name: str) -> Iterator[TextIO]:
+    """Open a WhatsApp export (a file, or its bytes as uploaded) as text; unpack a zip."""
+    raw: Any = source if isinstance(source, Path) else io.BytesIO(source)
+    is_zip = name.lower().endswith(".zip") or (
+        isinstance(source, bytes) and source[:4] == b"PK\x03\x04"
+    )
+    if is_zip:
         try:
-            archive = zipfile.ZipFile(path)
+            archive = zipfile.ZipFile(raw)
         except zipfile.BadZipFile:
             raise InvalidInputError(
-                f"{path.name} is not a readable zip file",
+                f"{name} is not a readable zip file",
                 hint="Export the chat again from WhatsApp ('Export chat').",
             ) from None
         with archive:
@@ -278,28 +284,34 @@ def _open_text(path: Path) -> Iterator[TextIO]:
             )
             if not chosen:
                 raise InvalidInputError(
-                    f"{path.name} holds no chat text file "
-                    "(_chat.txt or 'WhatsApp Chat with ... .txt')",
+                    f"{name} holds no chat text file (_chat.txt or 'WhatsApp Chat with ... .txt')",
                     hint="Export the chat again from WhatsApp ('Export chat').",
                 )
             with archive.open(chosen[0]) as member:
                 yield io.TextIOWrapper(member, encoding="utf-8-sig")
         return
-    with path.open(encoding="utf-8-sig") as handle:
-        yield handle
+    if isinstance(source, Path):
+        with source.open(encoding="utf-8-sig") as handle:
+            yield handle
+        return
+    yield io.TextIOWrapper(raw, encoding="utf-8-sig")
 
 
-def _guarded(path: Path, body: Callable[[TextIO], Iterator[Message]]) -> Iterator[Message]:
+def _read(source: Path | bytes, name: str, date_order: DateOrder | None) -> Iterator[Message]:
+    order = date_order
     try:
-        with _open_text(path) as handle:
-            yield from body(handle)
+        if order is None:
+            with _open_text(source, name) as first_pass:
+                order = detect_date_order(first_pass)
+        with _open_text(source, name) as handle:
+            yield from parse_whatsapp(handle, date_order=order)
     except UnicodeDecodeError as exc:
         raise InvalidInputError(
-            f"{path.name} is not UTF-8 text (byte {exc.start}: {exc.reason})",
+            f"{name} is not UTF-8 text (byte {exc.start}: {exc.reason})",
             hint="WhatsApp exports are UTF-8; export the chat again rather than re-saving it.",
         ) from None
     except FileNotFoundError:
-        raise InvalidInputError(f"File not found: {path}", hint="Check the path.") from None
+        raise InvalidInputError(f"File not found: {name}", hint="Check the path.") from None
 
 
 def read_whatsapp(path: str | Path, *, date_order: DateOrder | None = None) -> Iterator[Message]:
@@ -309,13 +321,12 @@ def read_whatsapp(path: str | Path, *, date_order: DateOrder | None = None) -> I
     order raises :class:`InvalidInputError` when the first ambiguous date is reached.
     """
     file = Path(path)
-    order = date_order
+    return _read(file, file.name, date_order)
 
-    def body(handle: TextIO) -> Iterator[Message]:
-        nonlocal order
-        if order is None:
-            with _open_text(file) as first_pass:
-                order = detect_date_order(first_pass)
-        yield from parse_whatsapp(handle, date_order=order)
 
-    return _guarded(file, body)
+def read_whatsapp_bytes(
+    data: bytes, *, filename: str = "chat.txt", date_order: DateOrder | None = None
+) -> Iterator[Message]:
+    """Like :func:`read_whatsapp` for an export held in memory (e.g. an upload): ``.txt`` or
+    ``.zip`` bytes (a zip is recognised by its name or its first bytes)."""
+    return _read(data, filename, date_order)
