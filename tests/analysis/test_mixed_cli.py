@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
 
 from attunement.cli import cli
@@ -105,3 +106,37 @@ def test_uncorrelated_blocks_are_named_as_lme4_names_them() -> None:
     ref = MODELS["sleep_uncorrelated_reml"]["random"]
     assert random["Subject.1"]["sd"]["Days"] == pytest.approx(ref[1]["sdcor"], rel=1e-6)
     assert random["Subject"]["cor"] == []
+
+
+def test_fit_a_table_in_a_sqlite_database(tmp_path: Path) -> None:
+    path = tmp_path / "diary.db"
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        pd.read_csv(SLEEP).to_sql("sleep", connection, index=False)
+    engine.dispose()
+    code, out, _ = _run(
+        "Reaction ~ Days + (Days | Subject)",
+        "--table",
+        "sleep",
+        "--database-url",
+        f"sqlite:///{path}",
+        "--json",
+    )
+    assert code == 0
+    ref = MODELS["sleep_slope_reml"]
+    assert json.loads(out)["reml_criterion"] == pytest.approx(ref["reml_criterion"], rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--table", "sleep"], "give --database-url and no FILE"),
+        ([], "Give the FILE"),
+        (["--table", "t", "--database-url", "sqlite:///no/such.db"], "No SQLite database"),
+        (["--table", "t", "--database-url", "not a url"], "Not a database URL"),
+    ],
+)
+def test_database_option_errors(args: list[str], fragment: str) -> None:
+    code, _, err = _run("Reaction ~ Days + (1 | Subject)", *args)
+    assert code == 2
+    assert fragment in err
