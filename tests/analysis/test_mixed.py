@@ -241,3 +241,20 @@ def test_convergence_check_tells_optimum_from_elsewhere() -> None:
     optimum = np.array(fit.theta)
     assert _scaled_gradient(objective, optimum, model.lower) < 2e-3
     assert _scaled_gradient(objective, optimum * 1.3, model.lower) > 2e-3
+
+
+@settings(max_examples=5, deadline=None)
+@given(seed=st.integers(0, 2**16))
+def test_reference_level_of_residual_groups_does_not_change_the_fit(seed: int) -> None:
+    data = _panel(seed=seed, groups=20, size=6)
+    rng = np.random.default_rng(seed)
+    data["dv"] = rng.choice(["a", "b", "c"], size=len(data))
+    data["y"] += rng.normal(size=len(data)) * data["dv"].map({"a": 0.2, "b": 1.0, "c": 2.0})
+    first = fit_lmm("y ~ x + (1 | g)", data, residual_groups="dv")
+    renamed = data.assign(dv=data["dv"].map({"a": "z", "b": "b", "c": "c"}))  # reference: b
+    second = fit_lmm("y ~ x + (1 | g)", renamed, residual_groups="dv")
+    assert second.deviance == pytest.approx(first.deviance, rel=1e-9)
+    assert second.residual_sd["z"] == pytest.approx(first.residual_sd["a"], rel=1e-4)
+    assert second.residual_sd["c"] == pytest.approx(first.residual_sd["c"], rel=1e-4)
+    assert second.sigma == pytest.approx(first.residual_sd["b"], rel=1e-4)
+    np.testing.assert_allclose(second.fixed["se"], first.fixed["se"], rtol=1e-4)
