@@ -121,7 +121,9 @@ def test_a_researcher_creates_a_study_and_sees_its_enrollment_link(
     html = page.text
     assert "The study is ready. Share its enrollment link." in html
     assert re.search(r'value="http://testserver/enroll/[A-Z0-9]{8}"', html)
-    assert "<svg" in html  # the QR code
+    assert re.search(
+        r'<svg viewBox="0 0 \d+ \d+" class="segno"><title>QR code of the enrollment link', html
+    )
     assert "Satisfaction With Life Scale" in html
     assert "every 7 days" in html
     assert "every day" in html

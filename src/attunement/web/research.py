@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import segno
 from sqlalchemy.orm import Session
 
 from attunement.errors import AttunementError, InvalidInputError, NotFoundError, Problem
@@ -43,6 +44,7 @@ __all__ = [
     "StudyForm",
     "compliance_table",
     "enrollment_link",
+    "enrollment_qr_svg",
     "export_download",
     "form_from_study",
     "instrument_choices",
@@ -63,6 +65,21 @@ def instrument_choices(settings: Settings) -> list[Instrument]:
 def enrollment_link(settings: Settings, code: str) -> str:
     """The link a participant opens to read the consent text and join."""
     return f"{settings.base_url.rstrip('/')}/enroll/{code}"
+
+
+def enrollment_qr_svg(link: str) -> str:
+    """The enrollment link as an inline SVG QR code that scales to its box (a viewBox, no
+    fixed size), titled for screen readers."""
+    code = segno.make(link, error="m", micro=False)
+    svg: str = code.svg_inline(
+        scale=4,
+        border=2,
+        dark="#111",
+        light="#fff",
+        title="QR code of the enrollment link",
+        omitsize=True,
+    )
+    return svg
 
 
 @dataclass(frozen=True)

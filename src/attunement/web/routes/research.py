@@ -50,13 +50,13 @@ from attunement.web.deps import (
     field_errors,
     render,
 )
-from attunement.web.relationships import qr_svg
 from attunement.web.research import (
     EXPORT_FILES,
     EXPORT_TABLES,
     StudyForm,
     compliance_table,
     enrollment_link,
+    enrollment_qr_svg,
     export_download,
     form_from_study,
     instrument_choices,
@@ -455,7 +455,7 @@ def _study_page(
             "study": study,
             "summary": summary,
             "link": link,
-            "qr": qr_svg(link),
+            "qr": enrollment_qr_svg(link),
             "schedule": schedule_rows(study, instruments),
             "short_names": _short_names(settings),
             "scheduled": sorted(name for name in dict(study.schedule) if name in study.instruments),
