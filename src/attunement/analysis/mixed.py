@@ -7,7 +7,8 @@ lme4", J. Stat. Softw. 67(1), doi:10.18637/jss.v067.i01) for the rows of group i
     e_i ~ N(0, sigma^2 diag(delta_s(ij)^2)),
 
 with Lambda the q x q lower-triangular *relative covariance factor* (parameters ``theta``, in
-lme4's column-major order) and delta_s = 1 for every row unless ``residual_groups`` names a
+lme4's column-major order; block-diagonal when the random effects form independent blocks, as in
+``(1 | g) + (0 + x | g)``) and delta_s = 1 for every row unless ``residual_groups`` names a
 column whose levels s get their own residual standard deviation sigma * delta_s (the first level
 is the reference, delta = 1), as nlme's ``varIdent(form = ~ 1 | column)`` (Pinheiro & Bates 2000,
 section 5.2.3).
@@ -17,6 +18,8 @@ variance; the log-likelihood then gains the Jacobian -sum_s n_s log(delta_s). Ev
 likelihood needs from the data are, per group and stratum, the cross products of the columns
 [X, Z, y]: X_i'X_i, X_i'Z_i, Z_i'Z_i, X_i'y_i, Z_i'y_i, y_i'y_i and n_i. They are computed in
 one vectorised pass (:func:`lmm_statistics`); afterwards nothing depends on the number of rows.
+The response enters as y - X b_ols (b_ols a least-squares fit, added back to the estimates): an
+exact reparametrisation that keeps y'y and X'y free of cancellation when y has a large mean.
 
 For given theta (and delta) the profiled criterion is computed group by group (section 3 of
 Bates et al.), with L_i the Cholesky factor of Lambda' Z_i'Z_i Lambda + I:
@@ -27,8 +30,9 @@ Bates et al.), with L_i the Cholesky factor of Lambda' Z_i'Z_i Lambda + I:
     -2 log L_ML   = 2 sum log|L_i| + n (1 + log(2 pi r^2 / n)),
     REML criterion = 2 sum log|L_i| + log|R_X|^2 + (n - p)(1 + log(2 pi r^2 / (n - p))).
 
-The blocks are q x q with q <= 4, so the per-group Cholesky factors and triangular solves are
-written out element by element, each element one NumPy operation over all groups at once.
+The blocks are q x q with q small (1-4 in practice), so the per-group Cholesky factors and
+triangular solves are written out element by element, each element one NumPy operation over all
+groups at once.
 
 The gradient with respect to Sigma = Lambda Lambda' is analytic: with V_i = I + Z_i Sigma Z_i',
 M_i = Z_i'V_i^-1 Z_i, P_i = Z_i'V_i^-1 X_i and u_i = Z_i'V_i^-1 (y_i - X_i beta),
@@ -43,7 +47,8 @@ Standard errors of the fixed effects are sqrt(diag(sigma^2 (R_X'R_X)^-1)) as in 
 freedom are Satterthwaite's as computed by lmerTest (Kuznetsova, Brockhoff & Christensen 2017,
 J. Stat. Softw. 82(13)): df = 2 v^2 / (g' A g) with v = Var(beta_j), g its gradient in the
 variance parameters (theta, sigma) and A = 2 H^-1 from the Hessian H of the deviance, both by
-central differences at the optimum.
+central differences at the optimum (H from the analytic gradient). Convergence: L-BFGS-B's own
+stop, or else lme4's check (the gradient scaled by the Hessian below 0.002).
 """
 
 from __future__ import annotations
