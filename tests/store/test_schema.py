@@ -307,3 +307,38 @@ def test_sqlite_readers_do_not_block_writers(tmp_path: Path) -> None:
     with reader() as reading:
         assert reading.scalar(sa.select(sa.func.count(Person.id))) == 2
     engine.dispose()
+
+
+def _upgrade_at_once(url: str) -> list[str]:
+    """Two server processes starting together both upgrade the same empty database."""
+    import threading
+
+    results: list[str] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            results.append(upgrade(url))
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    return results
+
+
+def test_concurrent_upgrades_of_sqlite(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+    assert _upgrade_at_once(url) == [head_revision()] * 2
+
+
+@pytest.mark.postgres
+def test_concurrent_upgrades_of_postgres() -> None:
+    from tests.conftest import postgres_database, postgres_url
+
+    with postgres_database() as name:
+        assert _upgrade_at_once(postgres_url(name)) == [head_revision()] * 2
