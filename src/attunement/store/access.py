@@ -78,6 +78,7 @@ class InteractionView:
     occurred_at: datetime
     duration_minutes: int | None
     channel: str
+    instrument_version: str
     responses: dict[str, Any]
     scores: dict[str, Any]
     note: str | None
@@ -128,6 +129,7 @@ def interaction_view(record: Interaction, actor_id: int) -> InteractionView:
         occurred_at=record.occurred_at,
         duration_minutes=record.duration_minutes,
         channel=str(record.channel),
+        instrument_version=record.instrument_version,
         responses=dict(record.responses),
         scores=dict(record.scores),
         note=record.note if own or record.note_shared else None,

@@ -246,7 +246,7 @@ def relationship_tables(session: Session, actor_id: int, relationship_id: int) -
                 partner_person_id=partner_people.get(view.partner_record_id),
                 record_type="interaction",
                 instrument_id="interaction",
-                instrument_version=_interaction_version(session, view.id),
+                instrument_version=view.instrument_version,
                 occurred_at=view.occurred_at,
                 values={**view.responses, **view.scores},
                 channel=view.channel,
@@ -285,10 +285,6 @@ def relationship_tables(session: Session, actor_id: int, relationship_id: int) -
         },
     )
     return tables
-
-
-def _interaction_version(session: Session, interaction_id: int) -> str:
-    return session.get_one(Interaction, interaction_id).instrument_version
 
 
 def _memberships(session: Session, people: Sequence[int]) -> list[Membership]:
