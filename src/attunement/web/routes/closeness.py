@@ -250,7 +250,9 @@ def study_seed(settings: Settings, study: Study) -> int:
 
 
 def _study_assignment(db: DbSession, me: Person, study_id: int, settings: Settings) -> Assignment:
-    study = db.get(Study, study_id)
+    # Lock the study row (PostgreSQL; SQLite writers are serialised anyway) so two sessions
+    # started at once get different enrolment numbers and the blocks stay balanced.
+    study = db.scalars(sa.select(Study).where(Study.id == study_id).with_for_update()).first()
     consent = db.scalar(
         sa.select(Consent.id).where(
             Consent.study_id == study_id,
