@@ -11,7 +11,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from attunement.store.models import Membership, Person
-from attunement.store.records import add_measurement, create_relationship, record_interaction
+from attunement.store.records import (
+    add_measurement,
+    create_relationship,
+    log_practice,
+    record_interaction,
+)
 from tests.web.people import WebPerson
 
 T0 = datetime(2026, 2, 2, 19, 0, tzinfo=UTC)
@@ -101,6 +106,17 @@ def relationship(app: FastAPI, web: WebPerson, other_web: WebPerson) -> int:
             about_person_id=ada,
             shared=False,
         )
+        log_practice(db, ada, "appreciation", relationship_id=rel.id, shared=True)
+        log_practice(db, ben, "active_listening", relationship_id=rel.id, shared=True)
+        log_practice(db, ben, "raise_early", relationship_id=rel.id, shared=False)
+        log_practice(
+            db,
+            ada,
+            "check_in",
+            relationship_id=rel.id,
+            shared=True,
+            done_at=datetime.now(UTC) - timedelta(days=40),
+        )
         db.commit()
         return rel.id
 
@@ -122,10 +138,12 @@ def test_dashboard_shows_own_and_shared_numbers(
     assert you["balance"] == pytest.approx(0.5)  # 1 - |6 - 3| / 6
     assert you["balance_label"] == "one-sided"
     assert you["eis_latest"] == 15
+    assert you["practices_30_days"] == 1
     # Ben shared 3 interaction records and no check-in: the fourth and his EIS stay his.
     assert ben["records"] == 3
     assert ben["responsiveness"] == pytest.approx(17 / 3)
     assert ben["eis_latest"] is None
+    assert ben["practices_30_days"] == 1  # his private practice log is not counted
     practices = [s["practice"] for s in data["suggestions"]]
     assert practices[:2] == ["active_listening", "check_in"]
     evidence = data["suggestions"][0]["evidence"]

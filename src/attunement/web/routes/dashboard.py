@@ -8,6 +8,8 @@ relationship chose to share, nothing else. The numbers are summarised by
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -27,6 +29,7 @@ from attunement.reports.charts import Series, scatter_chart, trend_chart
 from attunement.store.access import (
     readable_interactions,
     readable_measurements,
+    readable_practice_logs,
     require_current_member,
 )
 from attunement.store.models import Person, Relationship
@@ -67,6 +70,7 @@ class PersonSummary(BaseModel):
     balance_label: str
     eis_latest: float | None
     eis_checkins: int
+    practices_30_days: int
 
 
 class DashboardSummary(BaseModel):
@@ -106,7 +110,11 @@ def _number(value: Any) -> float | None:
 
 
 def _summaries(
-    members: dict[int, str], me: int, checkins: pd.DataFrame, interactions: pd.DataFrame
+    members: dict[int, str],
+    me: int,
+    checkins: pd.DataFrame,
+    interactions: pd.DataFrame,
+    practice_counts: dict[int, int],
 ) -> tuple[list[PersonSummary], dict[int, pd.Series], dict[int, Balance]]:
     summary = process_summary(interactions)
     people: list[PersonSummary] = []
@@ -132,6 +140,7 @@ def _summaries(
                 balance_label=balance.label,
                 eis_latest=float(totals.iloc[-1]) if len(totals) else None,
                 eis_checkins=len(totals),
+                practices_30_days=practice_counts.get(pid, 0),
             )
         )
     return people, rows, balances
@@ -190,7 +199,13 @@ def _load(db: DbSession, me: Person, relationship_id: int) -> dict[str, Any]:
     relationship = db.get(Relationship, relationship_id)
     members = {m.person_id: m.display_name for m in members_of(db, relationship_id, me.id)}
     checkins, interactions = _frames(db, me.id, relationship_id)
-    people, rows, _ = _summaries(members, me.id, checkins, interactions)
+    since = datetime.now(UTC) - timedelta(days=30)
+    practice_counts = Counter(
+        log.person_id
+        for log in readable_practice_logs(db, me.id, relationship_id=relationship_id)
+        if log.done_at >= since
+    )
+    people, rows, _ = _summaries(members, me.id, checkins, interactions, dict(practice_counts))
     others = [pid for pid in members if pid != me.id]
     partner_name = " and ".join(members[pid] for pid in others) or "the other person"
     theirs = rows.get(others[0]) if len(others) == 1 else None
