@@ -136,6 +136,18 @@ def test_diary_mode_reverse_keys_and_matches_the_library(tmp_path: Path) -> None
     assert data["r_kf"] == pytest.approx(want["r_kf"][0])
     assert data["r_c"] > 0.5
 
+    # a skipped answer and a missed day: ANOVA refuses, REML uses what is there
+    gappy = frame.drop(index=7).astype({"pss4_2": object})
+    gappy.loc[3, "pss4_2"] = ""
+    gappy.to_csv(path, index=False)
+    diary_options = ("--person", "who", "--time", "day", "--format", "json")
+    assert run("reliability", "pss4", str(path), *diary_options).exit_code == 2
+    by_reml = run("reliability", "pss4", str(path), *diary_options, "--reml")
+    assert by_reml.exit_code == 0, by_reml.output
+    reml = json.loads(by_reml.output)
+    assert (reml["estimator"], reml["n_persons"], reml["n_times"]) == ("reml", 10, 5)
+    assert reml["r_c"] == pytest.approx(data["r_c"], abs=0.1)
+
 
 def test_diary_mode_needs_person_and_time(pss4_file: Path) -> None:
     result = run("reliability", "pss4", str(pss4_file), *MAP, "--person", "respondent")
