@@ -189,3 +189,42 @@ def test_two_phones_complete_a_whole_session(live_server: str) -> None:
             expect(ada.locator("h1")).to_have_text("Thank you both")
         finally:
             browser.close()
+
+
+def test_a_dropped_connection_catches_up_when_it_returns(live_server: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_FLAGS
+        )
+        try:
+            contexts = [browser.new_context(viewport=PHONE, is_mobile=True) for _ in range(2)]
+            ada, ben = (context.new_page() for context in contexts)
+            sign_up(ada, live_server, "ada@example.org", "Ada")
+            sign_up(ben, live_server, "ben@example.org", "Ben")
+            ada.goto(f"{live_server}/closeness")
+            ada.click("form[action='/closeness'] button[type=submit]")
+            code = ada.locator(".join-code").inner_text().strip()
+            ben.goto(f"{live_server}/closeness")
+            ben.fill("#code", code)
+            ben.click("form[action='/closeness/join'] button[type=submit]")
+            expect(ada.locator("legend")).to_contain_text("relationship with Ben", timeout=10_000)
+            choose_ios_by_keyboard(ada, 4)
+            expect(ada.locator(".alert.ok")).to_be_visible()
+            choose_ios_by_keyboard(ben, 4)
+            expect(ben.locator(".question-number")).to_have_text("1", timeout=10_000)
+            expect(ada.locator(".question-number")).to_have_text("1", timeout=10_000)
+
+            contexts[1].set_offline(True)  # Ben's phone loses its connection
+            expect(ben.locator("[data-sync]")).to_have_text("Reconnecting…", timeout=10_000)
+            for number in (1, 2, 3):
+                expect(ada.locator(".question-number")).to_have_text(str(number))
+                ada.click("button.next")
+            expect(ben.locator(".question-number")).to_have_text("1")  # still offline
+            contexts[1].set_offline(False)
+            expect(ben.locator(".question-number")).to_have_text("4", timeout=20_000)
+            expect(ben.locator("[data-sync]")).to_be_hidden()
+            shot(ben, "08-reconnected")
+        finally:
+            browser.close()
