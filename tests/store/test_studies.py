@@ -37,6 +37,7 @@ from attunement.store.studies import (
     describe_schedule,
     open_study_by_code,
     revise_consent,
+    schedule_windows,
     set_researcher,
     studies_joined,
     studies_owned,
@@ -361,3 +362,40 @@ def test_transfer_study_to_another_researcher(db: Session) -> None:
     assert [s.id for s in studies_owned(db, oscar)] == [study.id]
     with pytest.raises(PermissionDeniedError):
         study_compliance(db, rita, study.id)
+
+
+_offsets = st.lists(st.integers(min_value=-5 * 24, max_value=70 * 24), max_size=30)
+
+
+@given(
+    every=st.integers(min_value=1, max_value=14),
+    hours=_offsets,
+    elapsed=st.integers(min_value=0, max_value=60 * 24),
+)
+def test_schedule_windows_rules(every: int, hours: list[int], elapsed: int) -> None:
+    """done <= due = floor(elapsed / n); a record in every closed window means none missed;
+    another record never lowers what is done; records outside [consent, now] do not count."""
+    now = T0 + timedelta(hours=elapsed)
+    times = sorted(T0 + timedelta(hours=h) for h in hours)
+    entry = {"every_days": every}
+    counts = schedule_windows(T0, times, entry, now)
+    assert counts.windows_due == elapsed // (24 * every)
+    assert 0 <= counts.windows_done <= counts.windows_due
+    assert counts.records == sum(1 for t in times if T0 <= t <= now)
+    full = sorted(times + [T0 + timedelta(days=every * k) for k in range(counts.windows_due)])
+    assert schedule_windows(T0, full, entry, now).windows_missed == 0
+    more = sorted([*times, T0 + timedelta(hours=elapsed // 2)])
+    assert schedule_windows(T0, more, entry, now).windows_done >= counts.windows_done
+    inside = [t for t in times if T0 <= t <= now]
+    assert schedule_windows(T0, inside, entry, now) == counts
+
+
+@given(within=st.integers(min_value=1, max_value=30), hours=_offsets, elapsed=st.integers(0, 1500))
+def test_once_within_rules(within: int, hours: list[int], elapsed: int) -> None:
+    now = T0 + timedelta(hours=elapsed)
+    times = sorted(T0 + timedelta(hours=h) for h in hours)
+    counts = schedule_windows(T0, times, {"once_within_days": within}, now)
+    assert counts.windows_due == (1 if elapsed >= 24 * within else 0)
+    answered = any(T0 <= t <= now for t in times)
+    assert counts.windows_done == (1 if answered and counts.windows_due else 0)
+    assert counts.current_window_done == answered

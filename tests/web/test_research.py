@@ -321,6 +321,10 @@ def test_compliance_shows_who_is_behind(
     assert "<strong>2</strong> behind schedule" in page
     assert page.count("behind, 2 missed") == 2
     assert re.search(r"0/2 <span aria-label=\"current window done\"", page)
+    table = pd.read_csv(io.BytesIO(rita.get(f"/studies/{study_id}/compliance.csv").content))
+    assert sorted(table["participant_code"]) == sorted([ben, cleo_code])
+    assert table["windows_missed"].tolist() == [2, 2]
+    assert other_web.get(f"/studies/{study_id}/compliance.csv").status_code == 403
 
 
 # -- exports ------------------------------------------------------------------------------------

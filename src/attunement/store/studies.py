@@ -63,11 +63,13 @@ __all__ = [
     "MAX_SCHEDULE_DAYS",
     "Participation",
     "StudySummary",
+    "WindowCounts",
     "close_study",
     "delete_study",
     "describe_schedule",
     "open_study_by_code",
     "revise_consent",
+    "schedule_windows",
     "set_researcher",
     "studies_joined",
     "studies_owned",
@@ -391,6 +393,51 @@ def _record_times(
     return times
 
 
+@dataclass(frozen=True, slots=True)
+class WindowCounts:
+    """How one participant stands with one scheduled instrument (see the module docs)."""
+
+    records: int
+    last_record_at: datetime | None
+    windows_due: int
+    windows_done: int
+    current_window_done: bool
+
+    @property
+    def windows_missed(self) -> int:
+        return self.windows_due - self.windows_done
+
+
+def schedule_windows(
+    given_at: datetime, times: list[datetime], entry: Mapping[str, int], now: datetime
+) -> WindowCounts:
+    """Count the windows of one schedule entry between consent (``given_at``) and ``now``.
+
+    ``times`` are the participant's record times of the instrument, oldest first; those before
+    consent or after ``now`` do not count. Pure: the same inputs give the same counts.
+    """
+    since = [at for at in times if given_at <= at <= now]
+    elapsed = max(now - given_at, timedelta(0))
+    every = entry.get("every_days")
+    if every is not None:
+        window = timedelta(days=every)
+        due = elapsed // window
+        done_windows = {(at - given_at) // window for at in since}
+        done = sum(1 for k in done_windows if k < due)
+        current = due in done_windows
+    else:
+        due = 1 if elapsed >= timedelta(days=entry.get("once_within_days", 0)) else 0
+        done = min(due, 1 if since else 0)
+        current = bool(since)
+    return WindowCounts(
+        records=len(since),
+        last_record_at=since[-1] if since else None,
+        windows_due=due,
+        windows_done=done,
+        current_window_done=current,
+    )
+
+
 def _compliance_row(
     consent: Consent,
     instrument_id: str,
@@ -398,33 +445,20 @@ def _compliance_row(
     times: list[datetime],
     now: datetime,
 ) -> dict[str, Any]:
-    since = [at for at in times if consent.given_at <= at <= now]
-    elapsed = max(now - consent.given_at, timedelta(0))
-    every = entry.get("every_days")
-    once = entry.get("once_within_days")
-    if every is not None:
-        window = timedelta(days=every)
-        due = elapsed // window
-        done_windows = {(at - consent.given_at) // window for at in since}
-        done = sum(1 for k in done_windows if k < due)
-        current = due in done_windows
-    else:
-        due = 1 if elapsed >= timedelta(days=once or 0) else 0
-        done = min(due, 1 if since else 0)
-        current = bool(since)
+    counts = schedule_windows(consent.given_at, times, entry, now)
     return {
         "participant_code": consent.participant_code,
         "instrument_id": instrument_id,
-        "every_days": every,
-        "once_within_days": once,
+        "every_days": entry.get("every_days"),
+        "once_within_days": entry.get("once_within_days"),
         "enrolled_at": consent.given_at,
-        "records": len(since),
-        "last_record_at": since[-1] if since else None,
-        "windows_due": due,
-        "windows_done": done,
-        "windows_missed": due - done,
-        "current_window_done": current,
-        "compliance": done / due if due else math.nan,
+        "records": counts.records,
+        "last_record_at": counts.last_record_at,
+        "windows_due": counts.windows_due,
+        "windows_done": counts.windows_done,
+        "windows_missed": counts.windows_missed,
+        "current_window_done": counts.current_window_done,
+        "compliance": counts.windows_done / counts.windows_due if counts.windows_due else math.nan,
     }
 
 

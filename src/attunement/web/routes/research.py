@@ -595,6 +595,21 @@ def _download(db: DbSession, me: Person, study_id: int, name: str) -> Response:
     )
 
 
+@router.get("/studies/{study_id}/compliance.csv", include_in_schema=False)
+def compliance_csv(db: DbSession, me: CurrentUser, study_id: IdPath) -> Response:
+    """The compliance table as CSV (columns as in ``GET /api/studies/{id}/compliance``)."""
+    frame = study_compliance(db, me.id, study_id)  # audited
+    db.commit()
+    return Response(
+        frame.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%SZ"),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="study_{study_id}_compliance.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
 @router.get("/studies/{study_id}/export/{name}", include_in_schema=False)
 def export_file(db: DbSession, me: CurrentUser, study_id: IdPath, name: str) -> Response:
     """One export file (``long.csv``, ``dyad_weekly.sav``, ``codebook.md``, ``all.zip``...)."""
