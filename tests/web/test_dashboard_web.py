@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from attunement.store.models import Membership, Person
+from attunement.closeness import SessionState
+from attunement.store.models import ClosenessSession, Membership, Person
 from attunement.store.records import (
     add_measurement,
     create_relationship,
@@ -202,3 +203,28 @@ def test_out_of_range_ids_are_input_errors_not_crashes(web: WebPerson) -> None:
     assert web.get(f"/dashboard/{huge}").status_code == 422
     assert web.post(f"/practices/reminders/{huge}/delete").status_code == 422
     assert web.get("/api/closeness/" + "X" * 5000).status_code == 404
+
+
+def test_own_36_questions_ratings_appear_on_the_dashboard(
+    app: FastAPI, web: WebPerson, other_web: WebPerson, relationship: int
+) -> None:
+    started = web.api("POST", "/api/closeness", {"relationship_id": relationship})
+    code = started.json()["code"]
+    other_web.api("POST", "/api/closeness/join", {"code": code})
+    for person, before in ((web, 2), (other_web, 6)):
+        person.api("POST", f"/api/closeness/{code}/ios", {"moment": "before", "value": before})
+    with app.state.session_factory() as db:
+        record = db.scalars(sa.select(ClosenessSession)).one()
+        state = SessionState.from_dict(record.live_state or {})
+    for _ in range(state.plan.total_questions):
+        status = web.get(f"/api/closeness/{code}").json()
+        body = {"set_index": status["set_number"] - 1, "question_index": 0}
+        body["question_index"] = status["question_number"] - 1 - 12 * body["set_index"]
+        web.api("POST", f"/api/closeness/{code}/next", body)
+    for person, after in ((web, 5), (other_web, 7)):
+        person.api("POST", f"/api/closeness/{code}/ios", {"moment": "after", "value": after})
+    assert web.get(f"/api/closeness/{code}").json()["phase"] == "finished"  # no ending offered
+    html = web.get(f"/dashboard/{relationship}").text
+    assert "Your 36 Questions sessions" in html
+    assert "<td>2</td><td>5</td>" in html
+    assert "<td>6</td>" not in html  # Ben's ratings are his alone

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
+import sqlalchemy as sa
 from fastapi import APIRouter
 from pydantic import BaseModel
 from starlette.requests import Request
@@ -32,7 +33,7 @@ from attunement.store.access import (
     readable_practice_logs,
     require_current_member,
 )
-from attunement.store.models import Person, Relationship
+from attunement.store.models import ClosenessSession, Person, Relationship
 from attunement.web.deps import CurrentUser, DbSession, IdPath, render
 from attunement.web.relationships import members as members_of
 from attunement.web.relationships import my_relationships
@@ -194,6 +195,30 @@ def _charts(
     return charts
 
 
+def _my_closeness(db: DbSession, me: int, relationship_id: int) -> list[dict[str, Any]]:
+    """The reader's own IOS ratings before and after each finished 36 Questions session of the
+    relationship (a person's IOS answers are theirs alone)."""
+    found = []
+    for record in db.scalars(
+        sa.select(ClosenessSession)
+        .where(
+            ClosenessSession.relationship_id == relationship_id,
+            ClosenessSession.finished_at.is_not(None),
+            sa.or_(ClosenessSession.person_a_id == me, ClosenessSession.person_b_id == me),
+        )
+        .order_by(ClosenessSession.finished_at)
+    ):
+        slot = "a" if record.person_a_id == me else "b"
+        found.append(
+            {
+                "finished_at": record.finished_at,
+                "before": getattr(record, f"ios_before_{slot}"),
+                "after": getattr(record, f"ios_after_{slot}"),
+            }
+        )
+    return found
+
+
 def _load(db: DbSession, me: Person, relationship_id: int) -> dict[str, Any]:
     require_current_member(db, me.id, relationship_id)
     relationship = db.get(Relationship, relationship_id)
@@ -216,6 +241,7 @@ def _load(db: DbSession, me: Person, relationship_id: int) -> dict[str, Any]:
         eis_drop=eis_change(checkins, me.id),
     )
     return {
+        "closeness_sessions": _my_closeness(db, me.id, relationship_id),
         "relationship": relationship,
         "people": people,
         "suggestions": suggestions,
