@@ -817,7 +817,9 @@ def _fit(
     model = _Model(statistics, reml=reml)
     notes = list(messages or [])
     n_delta = model.n_strata - 1
-    theta0 = np.where(model.rows == model.cols, 1.0, 0.0)
+    identity = np.where(model.rows == model.cols, 1.0, 0.0)
+    moments = _moment_start(statistics, model)
+    theta0 = identity if moments is None else moments
     x0 = np.concatenate([theta0, np.zeros(n_delta)])
     bounds: list[tuple[float | None, float | None]] = [
         (lo if math.isfinite(lo) else None, None) for lo in model.lower
@@ -860,16 +862,21 @@ def _fit(
 
     opt = minimise(x0)
     params = np.asarray(opt.x, dtype=float)
-    # lme4 restarts once from the optimum when it lands on the boundary; we do the same,
-    # nudging zero diagonals inward, and keep the better criterion.
+    # A fit on the boundary (a singular fit) may be a local optimum on the way: restart from
+    # it with its zero diagonals nudged inward (as lme4 does) and from the other start, and
+    # keep the best criterion.
     at_bound = (model.lower[: model.n_theta] == 0) & (params[: model.n_theta] <= 1e-6)
     if at_bound.any():
         nudged = params.copy()
         nudged[: model.n_theta][at_bound] = 0.1
-        again = minimise(nudged)
-        if again.fun < opt.fun - 1e-10:
-            opt = again
-            params = np.asarray(opt.x, dtype=float)
+        restarts: list[_Array] = [nudged]
+        if moments is not None:
+            restarts.append(np.concatenate([identity, np.zeros(n_delta)]))
+        for point in restarts:
+            again = minimise(point)
+            if again.fun < opt.fun - 1e-10:
+                opt = again
+                params = np.asarray(opt.x, dtype=float)
     theta = params[: model.n_theta]
     log_delta = params[model.n_theta :]
     theta[(model.lower[: model.n_theta] == 0) & (theta < 1e-10)] = 0.0
@@ -947,6 +954,53 @@ def _fit(
         theta=tuple(float(t) for t in theta),
         iterations=int(opt.nit),
     )
+
+
+def _moment_start(statistics: LmmStatistics, model: _Model) -> _Array | None:
+    """A start for theta from per-group least squares (a method-of-moments estimate).
+
+    For every group with enough rows and a well-conditioned Z_i'Z_i, b_i = (Z_i'Z_i)^-1 Z_i'y_i
+    on the response after the pooled least-squares fit; sigma^2 is the pooled within-group
+    residual variance and Sigma = cov(b_i) - sigma^2 mean((Z_i'Z_i)^-1), made positive definite.
+    Close to the optimum, it keeps L-BFGS-B away from the boundary traps that the identity start
+    can fall into with several correlated random effects. ``None`` when too few groups qualify.
+    """
+    q = model.q
+    cross = statistics.cross.sum(axis=0)
+    zi, yi = statistics.z_index, len(statistics.columns) - 1
+    n = statistics.counts.sum(axis=0)
+    ztz = cross[np.ix_(zi, zi)]  # (q, q, G)
+    diag = np.stack([ztz[k, k] for k in range(q)])
+    positive = np.all(diag > 0, axis=0) & (n >= q + 2)
+    if positive.sum() < 2 * q + 2:
+        return None
+    ztz = ztz[:, :, positive]
+    low = _chol_stack(ztz)
+    # det(A) / prod(diag(A)) in (0, 1]: near 0 when Z_i'Z_i is near singular
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.prod(np.stack([low[k, k] ** 2 / ztz[k, k] for k in range(q)]), axis=0)
+    good = np.isfinite(ratio) & (ratio > 1e-8)
+    if good.sum() < 2 * q + 2:
+        return None
+    low, ztz = low[:, :, good], ztz[:, :, good]
+    used = np.flatnonzero(positive)[good]
+    zty = cross[zi, yi][:, used]
+    coef = _backward_stack(low, _forward_stack(low, zty[:, None, :]))[:, 0, :]  # (q, G)
+    rss = cross[yi, yi][used] - np.sum(coef * zty, axis=0)
+    sigma2 = float(rss.sum() / (n[used] - q).sum())
+    if not sigma2 > 0:
+        return None
+    eye = np.broadcast_to(np.eye(q)[:, :, None], (q, q, used.size))
+    inverse_mean = _backward_stack(low, _forward_stack(low, eye)).mean(axis=-1)
+    cov = np.atleast_2d(np.cov(coef)) - sigma2 * inverse_mean
+    values, vectors = np.linalg.eigh(0.5 * (cov + cov.T) / sigma2)
+    values = np.maximum(values, 1e-3 * max(float(values.max()), 1e-2))
+    relative = (vectors * values) @ vectors.T
+    lam = np.zeros((q, q))
+    for block in statistics.blocks():
+        lam[np.ix_(block, block)] = np.linalg.cholesky(relative[np.ix_(block, block)])
+    start = lam[model.rows, model.cols]
+    return np.asarray(start) if np.all(np.isfinite(start)) else None
 
 
 def _scaled_gradient(objective: Any, params: _Array, lower: _Array) -> float:

@@ -84,6 +84,11 @@ ys <- 2 + 0.3 * xs + rnorm(Gs, sd = 0.7)[rep(seq_len(Gs), each = 6)] + rnorm(len
 singular <- data.frame(g = gs, x = round(xs, 6), y = round(ys, 6))
 write.csv(singular, "singular.csv", row.names = FALSE)
 
+# mediation.csv is not simulated here: it was written by Python (benchmarks/lmm.py,
+# simulate_mediation(100), rounded to 4 decimals) because lme4's optimum on it is a case where
+# L-BFGS-B from lme4's start (Lambda = I) stalls on the boundary, 18 units worse; committed.
+mediation <- read.csv("mediation.csv")
+
 # ---------------------------------------------------------------- helpers
 satterthwaite <- function(fit, formula, data) {
   reml <- isREML(fit)
@@ -214,6 +219,9 @@ for (reml in c(TRUE, FALSE)) {
   add(lmer_entry(paste0("stacked_four_effects_", tag),
                  z ~ 0 + Sm + Sy + Sm:x + Sy:m + Sy:x + (0 + Sm + Sy + Sm:x + Sy:m | id),
                  stacked, reml, "stacked.csv"))
+  add(lmer_entry(paste0("mediation_four_effects_", tag),
+                 z ~ 0 + Sm + Sy + Sm:x + Sy:m + Sy:x + (0 + Sm + Sy + Sm:x + Sy:m | id),
+                 mediation, reml, "mediation.csv"))
   add(lmer_entry(paste0("slopes_two_blocks_", tag), y ~ x1 + x2 + (1 | g) + (0 + x1 | g), slopes,
                  reml, "slopes.csv"))
   add(lme_entry(paste0("varident_intercept_", tag), z ~ 0 + Sm + Sy + Sm:x + Sy:m + Sy:x,
