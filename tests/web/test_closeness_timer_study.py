@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
@@ -12,22 +10,14 @@ from attunement.closeness import SessionState, assign_condition, thirty_six_ques
 from attunement.settings import Settings
 from attunement.store.models import ClosenessCondition, ClosenessSession, Consent, Study
 from attunement.web.routes.closeness import study_seed
-from tests.web.conftest import SECRET
 from tests.web.people import WebPerson
 from tests.web.test_closeness_web import both_ready, page, person_id, start, status
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
+def settings(settings: Settings) -> Settings:
     # 15 protocol minutes pass in under a millisecond: every set's time is up at once.
-    return Settings(
-        environment="test",
-        database_url=database_url,
-        data_dir=tmp_path,
-        secret_key=SECRET,
-        base_url="http://testserver",
-        clock_speed=1_000_000,
-    )
+    return settings.model_copy(update={"clock_speed": 1_000_000})
 
 
 def test_gentle_notice_when_time_is_up_and_moving_on(web: WebPerson, other_web: WebPerson) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -16,20 +15,12 @@ from attunement.settings import Settings
 from attunement.store.models import ReminderSchedule
 from attunement.web import create_app
 from attunement.web.mail import ConsoleMailer
-from tests.web.conftest import SECRET
 from tests.web.people import WebPerson
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(
-        environment="test",
-        database_url=database_url,
-        data_dir=tmp_path,
-        secret_key=SECRET,
-        base_url="http://testserver",
-        reminder_check_seconds=0.05,
-    )
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"reminder_check_seconds": 0.05})
 
 
 def add_due_reminder(app: FastAPI, client: TestClient) -> None:

@@ -14,20 +14,15 @@ from attunement.practices import send_due_reminders
 from attunement.store.models import (
     Membership,
     MembershipRole,
-    Person,
     Relationship,
     RelationshipType,
     ReminderSchedule,
 )
 from attunement.web.mail import ConsoleMailer
 from tests.web.people import WebPerson
+from tests.web.test_closeness_web import person_id
 
 FEED = re.compile(r'value="(http://testserver/practices/feed/[^"]+\.ics)"')
-
-
-def person_id(app: FastAPI, email: str) -> int:
-    with app.state.session_factory() as db:
-        return int(db.scalar(sa.select(Person.id).where(Person.email == email)))
 
 
 def pair(app: FastAPI) -> int:
