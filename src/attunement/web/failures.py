@@ -100,7 +100,7 @@ def error_response(request: Request, error: AttunementError) -> Response:
         request,
         "errors/error.html",
         {
-            "title": HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "",
+            "title": _phrase(status),
             "status": status,
             "error": error,
         },
@@ -108,6 +108,13 @@ def error_response(request: Request, error: AttunementError) -> Response:
     )
     response.headers.update(headers)
     return response
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
 
 
 def _from_http_exception(exc: StarletteHTTPException) -> AttunementError:
@@ -125,7 +132,7 @@ def _from_http_exception(exc: StarletteHTTPException) -> AttunementError:
         )
     code = {401: "not_signed_in", 403: "permission_denied", 409: "conflict", 413: "too_large"}
     return AttunementError(
-        str(exc.detail) if exc.detail else HTTPStatus(exc.status_code).phrase,
+        str(exc.detail) if exc.detail else _phrase(exc.status_code),
         code=code.get(exc.status_code, "invalid"),
     )
 
