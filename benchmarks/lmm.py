@@ -20,8 +20,12 @@ With ``--mediation N`` it also fits the stacked 1-1-1 mediation model (Bauer, Pr
 separate residual variances for mediator and outcome, against lme4 (which has one residual
 variance only).
 
+With ``--robustness K`` it checks the optimiser instead of the clock: K random datasets with
+2-4 correlated random effects (15-120 groups of 2-25 rows, many of them singular fits), REML and
+ML, each criterion against lme4's with tight and with default tolerances.
+
 Run: ``python benchmarks/lmm.py [--sizes 400,4000,40000] [--no-r] [--no-statsmodels]
-[--repeats 3] [--mediation 2100]`` (sizes are numbers of groups).
+[--repeats 3] [--mediation 2100] [--robustness 16]`` (sizes are numbers of groups).
 """
 
 from __future__ import annotations
@@ -116,6 +120,74 @@ def mediation(persons: int, use_r: bool, workdir: Path) -> None:
         f"  lme4         {r[0]:8.3f} s  one residual variance, ratio {r[0] / ours_s:7.1f}x  "
         f"{largest_differences(mine, r[1])}"
     )
+
+
+R_ROBUSTNESS = r"""
+suppressMessages(library(lme4))
+args <- commandArgs(trailingOnly = TRUE)
+specs <- read.csv(args[1], stringsAsFactors = FALSE)
+tight <- lmerControl(optimizer = "nloptwrap", optCtrl = list(xtol_abs = 1e-12, ftol_abs = 1e-14,
+  xtol_rel = 1e-12, ftol_rel = 1e-15, maxeval = 1e5), check.conv.singular = "ignore")
+crit <- function(f) if (isREML(f)) REMLcrit(f) else deviance(f)
+for (i in seq_len(nrow(specs))) {
+  d <- read.csv(specs$file[i]); d$g <- factor(d$g)
+  for (reml in c(TRUE, FALSE)) {
+    a <- suppressWarnings(lmer(as.formula(specs$formula[i]), d, REML = reml, control = tight))
+    b <- suppressWarnings(suppressMessages(lmer(as.formula(specs$formula[i]), d, REML = reml)))
+    cat(i - 1, reml, sprintf("%.12f", min(crit(a), crit(b))), "
+")
+  }
+}
+"""
+
+
+def robustness(count: int, workdir: Path) -> None:
+    specs = []
+    for k in range(count):
+        rng = np.random.default_rng(1000 + k)
+        groups, q = int(rng.integers(15, 120)), int(rng.integers(2, 5))
+        g = np.repeat(np.arange(groups), rng.integers(2, 25, groups))
+        x = rng.normal(size=(g.size, 3))
+        factor = rng.normal(size=(q, q)) * rng.uniform(0.05, 1.0, q)
+        b = rng.multivariate_normal(np.zeros(q), factor @ factor.T, groups)
+        z = np.column_stack([np.ones(g.size), x])[:, :q]
+        noise = rng.normal(size=g.size) * rng.uniform(0.3, 2.0)
+        y = 1 + x @ np.array([0.5, -0.3, 0.2]) + np.sum(z * b[g], axis=1) + noise
+        data = pd.DataFrame({"y": y, "x1": x[:, 0], "x2": x[:, 1], "x3": x[:, 2], "g": g})
+        file = workdir / f"robust{k}.csv"
+        data.round(5).to_csv(file, index=False)
+        effects = ["1", "1 + x1", "1 + x1 + x2", "1 + x1 + x2 + x3"][q - 1]
+        specs.append({"file": str(file), "formula": f"y ~ x1 + x2 + x3 + ({effects} | g)"})
+    pd.DataFrame(specs).to_csv(workdir / "specs.csv", index=False)
+    (workdir / "robust.R").write_text(R_ROBUSTNESS)
+    rscript = shutil.which("Rscript")
+    if rscript is None:
+        print("robustness check skipped: no Rscript")
+        return
+    proc = subprocess.run(
+        [rscript, str(workdir / "robust.R"), str(workdir / "specs.csv")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        print(f"robustness check skipped: {proc.stderr.strip().splitlines()[-1:]}")
+        return
+    worst = -np.inf
+    print(f"\nOptimiser check on {count} random datasets (criterion minus lme4's best):")
+    for line in proc.stdout.split("\n"):
+        if not line.strip():
+            continue
+        k, reml, best = line.split()
+        spec = specs[int(k)]
+        fit = fit_lmm(spec["formula"], pd.read_csv(spec["file"]), reml=reml == "TRUE")
+        diff = fit.deviance - float(best)
+        worst = max(worst, diff)
+        print(
+            f"  {k:>3} {'REML' if reml == 'TRUE' else 'ML  '} {spec['formula']:<40} "
+            f"{diff:+.2e}{'  singular' if fit.singular else ''}"
+        )
+    print(f"  worst: {worst:+.2e} ({'never worse than lme4' if worst < 1e-6 else 'WORSE'})")
 
 
 def simulate(groups: int, seed: int = 2024) -> pd.DataFrame:
@@ -214,9 +286,14 @@ def main() -> None:
     parser.add_argument(
         "--mediation", type=int, default=0, metavar="N", help="also the stacked model, N persons"
     )
+    parser.add_argument(
+        "--robustness", type=int, default=0, metavar="K", help="optimiser check, K datasets"
+    )
     args = parser.parse_args()
     fit_lmm(FORMULA, simulate(50))  # warm up imports
     with tempfile.TemporaryDirectory() as tmp:
+        if args.robustness:
+            robustness(args.robustness, Path(tmp))
         if args.mediation:
             mediation(args.mediation, not args.no_r, Path(tmp))
         for groups in (int(s) for s in args.sizes.split(",") if s):
