@@ -199,3 +199,17 @@ def test_exports_are_audited(
         assert (event.actor_id, event.study_id) == (rita, study)
         assert event.row_count == len(pd.read_csv(tmp_path / "study_1_long.csv"))
         assert event.details["formats"] == ["csv"]
+
+
+def test_reading_study_tables_is_audited(
+    world_db: tuple[sessionmaker[StoreSession], World],
+) -> None:
+    factory, world = world_db
+    with factory() as session:
+        tables = study_tables(session, world.people["rita"], world.studies["S"])
+        session.commit()
+    with factory() as session:
+        event = session.scalars(sa.select(AuditEvent)).one()
+    assert event.action == AuditAction.RESEARCHER_READ
+    assert (event.actor_id, event.study_id) == (world.people["rita"], world.studies["S"])
+    assert event.row_count == len(tables.long)

@@ -177,8 +177,14 @@ class _Scope:
     origins: dict[tuple[int, int, int], datetime]
 
 
-def study_tables(session: Session, actor_id: int, study_id: int) -> ExportTables:
-    """The export tables of a study for its researcher (see the module docs)."""
+def study_tables(
+    session: Session, actor_id: int, study_id: int, *, audit: bool = True
+) -> ExportTables:
+    """The export tables of a study for its researcher (see the module docs).
+
+    The read is added to the audit log as ``researcher_read`` (the caller commits);
+    :func:`export_study` records an ``export`` instead.
+    """
     consents = participants_in_force(session, actor_id, study_id)
     study = session.get_one(Study, study_id)
     given = {consent.person_id: consent.given_at for consent in consents}
@@ -218,6 +224,16 @@ def study_tables(session: Session, actor_id: int, study_id: int) -> ExportTables
             "records made before consent; instruments not in the study; all notes.",
         },
     )
+    if audit:
+        record_audit(
+            session,
+            actor_id,
+            AuditAction.RESEARCHER_READ,
+            study_id=study_id,
+            row_count=len(tables.long),
+            details={"participants": len(codes), "what": "study tables"},
+        )
+        session.flush()
     return tables
 
 
@@ -771,7 +787,7 @@ def export_study(
     formats: Sequence[str] = EXPORT_FORMATS,
 ) -> list[Path]:
     """Write a study's export (researcher only) and record it in the audit log; commits."""
-    tables = study_tables(session, actor_id, study_id)
+    tables = study_tables(session, actor_id, study_id, audit=False)
     paths = write_export(tables, out_dir, formats=formats)
     _audit(session, actor_id, tables, formats, study_id=study_id)
     return paths
