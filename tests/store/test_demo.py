@@ -118,3 +118,31 @@ def test_demo_refuses_to_run_twice(factory: sessionmaker[StoreSession]) -> None:
         generate_demo(session, start=START, days=7)
     with factory() as session:
         assert session.scalar(sa.select(sa.func.count(Person.id))) == 1
+
+
+@pytest.mark.slow
+def test_study_export_feeds_the_diary_apim(tmp_path: Path) -> None:
+    """The long export goes straight into the actor-partner model: the demo generates intimacy
+    that rises with one's own perceived responsiveness, and the model finds that."""
+    from attunement.analysis import apim_diary
+    from attunement.store.export import study_tables
+
+    engine = create_engine_from_url(f"sqlite:///{tmp_path / 'demo.sqlite3'}")
+    upgrade(engine)
+    with make_session_factory(engine)() as session:
+        summary = generate_demo(session, start=START, days=14)
+        rosa = session.scalars(sa.select(Person).where(Person.email == f"rosa@{DEMO_DOMAIN}"))
+        tables = study_tables(session, rosa.one().id, summary.study_id or 0)
+    engine.dispose()
+    long = tables.long
+    diary = long[(long["record_type"] == "interaction") & long["dyad_id"].notna()]
+    result = apim_diary(
+        diary,
+        dyad="dyad_id",
+        person="participant_id",
+        occasion="interaction_key",
+        x="interaction_responsiveness",
+        y="interaction_intimacy",
+    )
+    effects = result.effects.set_index("effect")
+    assert effects.loc["actor_within", "ci_low"] > 0
