@@ -36,6 +36,7 @@ from attunement.store.studies import (
     delete_study,
     describe_schedule,
     open_study_by_code,
+    own_progress,
     revise_consent,
     schedule_windows,
     set_researcher,
@@ -399,3 +400,34 @@ def test_once_within_rules(within: int, hours: list[int], elapsed: int) -> None:
     answered = any(T0 <= t <= now for t in times)
     assert counts.windows_done == (1 if answered and counts.windows_due else 0)
     assert counts.current_window_done == answered
+
+
+def test_own_progress_says_what_is_due_by_when(db: Session) -> None:
+    rita = _researcher(db)
+    ana = create_person(db, "ana@example.org", "Ana").id
+    study = create_study(
+        db,
+        rita,
+        "S",
+        consent_text="c",
+        consent_version="1",
+        instruments=["swls", "pss4", "eis"],
+        schedule={"swls": {"every_days": 7}, "pss4": {"once_within_days": 14}},
+    )
+    enroll(db, ana, study.enrollment_code, "1")
+    _enrolled_at(db, ana, study.id, T0)
+    add_measurement(db, ana, "swls", SWLS, taken_at=T0 + timedelta(days=1))
+    (joined,) = studies_joined(db, ana)
+    rows = {r.instrument_id: r for r in own_progress(db, ana, joined, now=T0 + timedelta(days=9))}
+    assert set(rows) == {"swls", "pss4"}  # eis is not scheduled
+    assert (rows["swls"].counts.windows_due, rows["swls"].counts.windows_done) == (1, 1)
+    assert rows["swls"].due_by == T0 + timedelta(days=14)  # window 1 closes on day 14
+    assert rows["pss4"].due_by == T0 + timedelta(days=14)
+    add_measurement(db, ana, "swls", SWLS, taken_at=T0 + timedelta(days=9))
+    add_measurement(
+        db, ana, "pss4", {f"pss4_{n}": 2 for n in range(1, 5)}, taken_at=T0 + timedelta(days=9)
+    )
+    rows = {r.instrument_id: r for r in own_progress(db, ana, joined, now=T0 + timedelta(days=9))}
+    assert rows["swls"].due_by is None
+    assert rows["pss4"].due_by is None
+    assert db.scalar(sa.select(sa.func.count(AuditEvent.id))) == 0

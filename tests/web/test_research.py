@@ -222,8 +222,13 @@ def test_enrolling_needs_the_tick_and_the_current_consent_version(
         assert db.scalar(sa.select(sa.func.count(Consent.id))) == 0
     participant = enroll(other_web, code)
     mine = main_of(other_web.get("/studies").text)
-    assert '<a href="/checkins/new?instrument=swls">SWLS</a>: every 7 days' in mine
-    assert '<a href="/diary/new">Diary</a>: every day' in mine
+    assert (
+        '<a href="/checkins/new?instrument=swls">SWLS</a>: every 7 days · <strong>next by' in mine
+    )
+    assert '<a href="/diary/new">Diary</a>: every day · <strong>next by' in mine
+    assert other_web.post("/checkins/swls", SWLS).status_code == 303
+    mine = main_of(other_web.get("/studies").text)
+    assert "SWLS</a>: every 7 days · done for now ✓" in mine
     again = other_web.get(f"/enroll/{code}").text
     assert f"You take part in this study as {participant}" in again
     twice = other_web.post(f"/enroll/{code}", {"consent_version": "2026-1", "agree": "on"})

@@ -61,6 +61,7 @@ from attunement.store.types import utcnow
 __all__ = [
     "COMPLIANCE_COLUMNS",
     "MAX_SCHEDULE_DAYS",
+    "OwnProgress",
     "Participation",
     "StudySummary",
     "WindowCounts",
@@ -68,6 +69,7 @@ __all__ = [
     "delete_study",
     "describe_schedule",
     "open_study_by_code",
+    "own_progress",
     "revise_consent",
     "schedule_windows",
     "set_researcher",
@@ -460,6 +462,50 @@ def _compliance_row(
         "current_window_done": counts.current_window_done,
         "compliance": counts.windows_done / counts.windows_due if counts.windows_due else math.nan,
     }
+
+
+@dataclass(frozen=True, slots=True)
+class OwnProgress:
+    """Where a participant stands with one scheduled instrument of a study they take part in.
+
+    ``due_by`` is when the window still open closes (for *once within n days*: the deadline,
+    while nothing is recorded yet); None when nothing is pending.
+    """
+
+    instrument_id: str
+    counts: WindowCounts
+    due_by: datetime | None
+
+
+def own_progress(
+    session: Session, actor_id: int, participation: Participation, *, now: datetime | None = None
+) -> list[OwnProgress]:
+    """The actor's own standing in a study they take part in: one row per scheduled instrument.
+
+    A participant reads only their own records here, so nothing is audited.
+    """
+    now = now or utcnow()
+    schedule = {
+        name: entry
+        for name, entry in participation.schedule.items()
+        if name in participation.instruments
+    }
+    times = _record_times(session, [actor_id], sorted(schedule))
+    rows = []
+    for name in sorted(schedule):
+        entry = schedule[name]
+        counts = schedule_windows(
+            participation.given_at, times.get((actor_id, name), []), entry, now
+        )
+        due_by: datetime | None = None
+        if "every_days" in entry and not counts.current_window_done:
+            due_by = participation.given_at + timedelta(days=entry["every_days"]) * (
+                counts.windows_due + 1
+            )
+        elif "once_within_days" in entry and not counts.current_window_done:
+            due_by = participation.given_at + timedelta(days=entry["once_within_days"])
+        rows.append(OwnProgress(instrument_id=name, counts=counts, due_by=due_by))
+    return rows
 
 
 def study_compliance(

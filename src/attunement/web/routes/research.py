@@ -31,6 +31,7 @@ from attunement.store.studies import (
     delete_study,
     describe_schedule,
     open_study_by_code,
+    own_progress,
     revise_consent,
     studies_joined,
     studies_owned,
@@ -349,6 +350,7 @@ def studies_page(
     request: Request, db: DbSession, me: CurrentUser, settings: AppSettings
 ) -> HTMLResponse:
     """The studies one runs (researchers) and the studies one takes part in."""
+    joined = studies_joined(db, me.id)
     return render(
         request,
         "research/list.html",
@@ -356,7 +358,11 @@ def studies_page(
             "title": "Studies",
             "me": me,
             "owned": studies_owned(db, me.id),
-            "joined": studies_joined(db, me.id),
+            "joined": joined,
+            "progress": {
+                part.study_id: {row.instrument_id: row for row in own_progress(db, me.id, part)}
+                for part in joined
+            },
             "flash": request.session.pop("flash", None),
             "describe_schedule": describe_schedule,
             "instrument_names": _short_names(settings),
