@@ -61,7 +61,7 @@ secs <- proc.time()[["elapsed"]] - t0
 co <- summary(fit)$coefficients
 vc <- as.data.frame(VarCorr(fit))
 cat(jsonlite::toJSON(list(seconds = secs, estimate = unname(co[, 1]), se = unname(co[, 2]),
-  sdcor = vc$sdcor, warnings = warn), auto_unbox = TRUE, digits = NA))
+  sdcor = vc$sdcor, criterion = REMLcrit(fit), warnings = warn), auto_unbox = TRUE, digits = NA))
 """
 
 
@@ -119,6 +119,11 @@ def mediation(persons: int, use_r: bool, workdir: Path) -> None:
     print(
         f"  lme4         {r[0]:8.3f} s  one residual variance, ratio {r[0] / ours_s:7.1f}x  "
         f"{largest_differences(mine, r[1])}"
+    )
+    said = "; ".join(r[1]["warnings"])
+    print(
+        f"  REML criterion: attunement {same.deviance:.4f}, lme4 {r[1]['criterion']:.4f} "
+        f"(lower is better){'; lme4 said: ' + said if said else ''}"
     )
 
 
@@ -266,6 +271,7 @@ def lme4_fit(
         "sdcor": np.asarray(out["sdcor"]),
         "converged": not out["warnings"],
         "warnings": out["warnings"],
+        "criterion": float(out["criterion"]),
     }
 
 
