@@ -240,16 +240,7 @@ class ComplianceRow(BaseModel):
 
 
 def _summary_out(summary: StudySummary) -> StudySummaryOut:
-    return StudySummaryOut(
-        id=summary.id,
-        title=summary.title,
-        enrollment_code=summary.enrollment_code,
-        consent_version=summary.consent_version,
-        created_at=summary.created_at,
-        closed_at=summary.closed_at,
-        participants=summary.participants,
-        withdrawn=summary.withdrawn,
-    )
+    return StudySummaryOut.model_validate(summary, from_attributes=True)
 
 
 def _study_out(db: DbSession, settings: Settings, me: Person, study: Study) -> StudyOut:
@@ -288,16 +279,7 @@ def _create(db: DbSession, me: Person, data: StudyForm) -> Study:
 
 
 def _participation_out(joined: Participation) -> ParticipationOut:
-    return ParticipationOut(
-        study_id=joined.study_id,
-        title=joined.title,
-        participant_code=joined.participant_code,
-        consent_version=joined.consent_version,
-        given_at=joined.given_at,
-        instruments=list(joined.instruments),
-        schedule=joined.schedule,
-        closed=joined.closed,
-    )
+    return ParticipationOut.model_validate(joined, from_attributes=True)
 
 
 def _consent_of(db: DbSession, me: Person, study_id: int) -> ParticipationOut | None:
