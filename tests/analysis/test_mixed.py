@@ -225,6 +225,11 @@ def test_analytic_gradient_matches_differences(
         up = model.evaluate(point + step, delta, gradient=False).criterion
         down = model.evaluate(point - step, delta, gradient=False).criterion
         assert analytic[k] == pytest.approx((up - down) / 2e-6, rel=1e-5, abs=1e-5)
+    residual = model.evaluate(point, delta, gradient=True).delta_gradient
+    assert residual is not None
+    up = model.evaluate(point, delta + 1e-6, gradient=False).criterion
+    down = model.evaluate(point, delta - 1e-6, gradient=False).criterion
+    assert residual[0] == pytest.approx((up - down) / 2e-6, rel=1e-5, abs=1e-5)
 
 
 def test_convergence_check_tells_optimum_from_elsewhere() -> None:

@@ -40,8 +40,8 @@ M_i = Z_i'V_i^-1 Z_i, P_i = Z_i'V_i^-1 X_i and u_i = Z_i'V_i^-1 (y_i - X_i beta)
     d crit / d Sigma = sum M_i - [REML] sum P_i (R_X'R_X)^-1 P_i' - (dof / r^2) sum u_i u_i',
 
 and d crit / d Lambda = 2 (d crit / d Sigma) Lambda. The criterion is minimised by L-BFGS-B with
-lme4's bounds (diagonal of Lambda >= 0) from lme4's start (Lambda = I); the gradients of the
-residual-variance ratios are central differences.
+lme4's bounds (diagonal of Lambda >= 0); the gradients in the residual-variance ratios are
+analytic too (see ``_Model._delta_gradient``).
 
 Standard errors of the fixed effects are sqrt(diag(sigma^2 (R_X'R_X)^-1)) as in lme4. Degrees of
 freedom are Satterthwaite's as computed by lmerTest (Kuznetsova, Brockhoff & Christensen 2017,
@@ -301,6 +301,7 @@ class _Evaluation:
     rx: _Array  # upper Cholesky factor of R_X'R_X
     logdet: float
     gradient: _Array | None = None
+    delta_gradient: _Array | None = None
 
 
 class _Model:
@@ -393,7 +394,61 @@ class _Model:
             result.gradient = self._gradient(
                 lam, low, lt_ztz, ztz, ztx, zty, rzx, cu, result, uu_scale
             )
+            if self.n_strata > 1:
+                result.delta_gradient = self._delta_gradient(
+                    lam, low, ztx, zty, log_delta, result, uu_scale
+                )
         return result
+
+    def _delta_gradient(
+        self,
+        lam: _Array,
+        low: _Array,
+        ztx_w: _Array,
+        zty_w: _Array,
+        log_delta: _Array,
+        ev: _Evaluation,
+        uu_scale: float,
+    ) -> _Array:
+        """d criterion / d log delta_s for s >= 1, analytic.
+
+        With U = W^-1 + Z Sigma Z' (W = diag(w), w_s = delta_s^-2) and E_s the rows of level s,
+        d/dw_s of log|U|, [REML] log|X'U^-1 X| and r^2 are -tr(E_s U^-1)/w_s^2,
+        tr(A^-1 X'U^-1 E_s U^-1 X)/w_s^2 and |E_s U^-1 e|^2 / w_s^2, where per group
+        U_i^-1 = W_i - W_i Z_i S_i Z_i' W_i with S_i = K_i'K_i, K_i = L_i^-1 Lambda'. On the
+        rows of level s, U^-1 e = w_s (e - Z v) with v = S Z'W e, and U^-1 X = w_s (X - Z P)
+        with P = S Z'W X, so every term needs only the per-level statistics.
+        """
+        q = self.q
+        n_groups = low.shape[-1]
+        kmat = _forward_stack(low, np.broadcast_to(lam.T[:, :, None], (q, q, n_groups)).copy())
+        smat = np.zeros((q, q, n_groups))
+        for a in range(q):
+            for b in range(q):
+                for c in range(q):
+                    smat[a, b] += kmat[c, a] * kmat[c, b]
+        beta = ev.beta
+        zwe = zty_w - _right(ztx_w, beta[:, None])[:, 0, :]  # Z'W e   (q, G)
+        v = np.einsum("abg,bg->ag", smat, zwe)
+        pmat = np.einsum("abg,bjg->ajg", smat, ztx_w)  # S Z'W X   (q, p, G)
+        a_inv = np.linalg.inv(ev.rx) @ np.linalg.inv(ev.rx).T
+        weights = np.exp(-2.0 * np.concatenate([[0.0], log_delta]))
+        out = np.empty(self.n_strata - 1)
+        for s in range(1, self.n_strata):
+            ztz_s, ztx_s, zty_s = self.ztz[s], self.ztx[s], self.zty[s]
+            trace = float(np.einsum("abg,bag->", ztz_s, smat))
+            d_logdet = -(self.stratum_n[s] / weights[s] - trace)
+            ee = float(self.yty[s] - 2.0 * beta @ self.xty[s] + beta @ self.xtx[s] @ beta)
+            zse = zty_s - _right(ztx_s, beta[:, None])[:, 0, :]  # Z_s'e_s   (q, G)
+            quad = ee - 2.0 * float(np.sum(v * zse)) + float(np.einsum("ag,abg,bg->", v, ztz_s, v))
+            total = d_logdet + uu_scale * quad
+            if self.reml:
+                cross = np.einsum("aig,ajg->ij", ztx_s, pmat)
+                inner = np.einsum("aig,abg,bjg->ij", pmat, ztz_s, pmat)
+                q_s = self.xtx[s] - cross - cross.T + inner
+                total += float(np.sum(a_inv * q_s))
+            out[s - 1] = -2.0 * weights[s] * total
+        return out
 
     def _factor(
         self, lam: _Array, ztz: _Array, ztx: _Array, zty: _Array
@@ -461,8 +516,7 @@ class _Model:
         return float(dev + self.jacobian_term(log_delta))
 
     def gradient_varpar(self, full: _Array) -> _Array:
-        """Gradient of :meth:`deviance_varpar`: analytic in theta and sigma, central
-        differences in log delta."""
+        """Gradient of :meth:`deviance_varpar`, analytic in theta, log delta and sigma."""
         theta = full[: self.n_theta]
         log_delta = full[self.n_theta : -1]
         sigma = float(full[-1])
@@ -471,12 +525,8 @@ class _Model:
         grad[: self.n_theta] = ev.gradient if ev.gradient is not None else np.nan
         dof = self.n - self.p if self.reml else self.n
         grad[-1] = 2.0 * dof / sigma - 2.0 * ev.r2 / sigma**3
-        for k in range(self.n_theta, full.size - 1):
-            step = 1e-5
-            up, down = full.copy(), full.copy()
-            up[k] += step
-            down[k] -= step
-            grad[k] = (self.deviance_varpar(up) - self.deviance_varpar(down)) / (2 * step)
+        if ev.delta_gradient is not None:
+            grad[self.n_theta : -1] = ev.delta_gradient
         return grad
 
     def vcov_varpar(self, full: _Array) -> _Array:
@@ -833,14 +883,8 @@ def _fit(
             return 1e300, np.zeros_like(params)
         grad = np.empty_like(params)
         grad[: model.n_theta] = ev.gradient
-        for k in range(n_delta):
-            step = 1e-6
-            up, down = log_delta.copy(), log_delta.copy()
-            up[k] += step
-            down[k] -= step
-            f_up = model.evaluate(theta, up, gradient=False).criterion
-            f_down = model.evaluate(theta, down, gradient=False).criterion
-            grad[model.n_theta + k] = (f_up - f_down) / (2 * step)
+        if ev.delta_gradient is not None:
+            grad[model.n_theta :] = ev.delta_gradient
         return ev.criterion, grad
 
     start = objective(x0)[0]
