@@ -10,6 +10,10 @@ session, cannot be forged without the key, and expires with the session.
 route can forget it. A request without a valid token is refused with 403 (a friendly page for
 browsers, the JSON error shape under ``/api``). The body is read once here and replayed to the
 route unchanged.
+
+Forms are parsed in memory (:func:`read_form_in_memory`): the body is already held whole (at most
+:data:`MAX_BODY_BYTES`), so an uploaded file is never spooled to a temporary file on disk, as
+Starlette's parser does past 1 MiB. A larger body is refused with 413 (:func:`too_large_error`).
 """
 
 from __future__ import annotations
@@ -20,24 +24,30 @@ from collections.abc import MutableMapping
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.datastructures import FormData
+from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from attunement.errors import PermissionDeniedError
+from attunement.errors import AttunementError, InvalidInputError, PermissionDeniedError
 
 __all__ = [
     "CSRF_FIELD",
     "CSRF_HEADER",
     "MAX_BODY_BYTES",
+    "TOO_LARGE_SCOPE_KEY",
     "CSRFMiddleware",
     "csrf_token",
     "forged_request_error",
+    "read_form_in_memory",
+    "too_large_error",
 ]
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 MAX_BODY_BYTES = 2 * 1024 * 1024
+TOO_LARGE_SCOPE_KEY = "attunement.body_too_large"
 _SALT = "attunement.csrf"
 _MAX_AGE_SECONDS = 14 * 24 * 60 * 60
 
@@ -77,6 +87,40 @@ def forged_request_error() -> PermissionDeniedError:
     )
 
 
+def too_large_error() -> AttunementError:
+    """The error shown when a request body is larger than :data:`MAX_BODY_BYTES`."""
+    return AttunementError(
+        f"This request is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB, the most this "
+        "server accepts at once.",
+        hint="Send a smaller file. For a chat export: upload the .zip that WhatsApp's "
+        "'Export chat' makes (it is smaller than the .txt), or analyse a long chat on your own "
+        "computer with 'attunement chat report'.",
+        code="too_large",
+    )
+
+
+class _InMemoryMultiPartParser(MultiPartParser):
+    # Never roll an uploaded file over to disk: the body is already in memory, whole.
+    spool_max_size = MAX_BODY_BYTES + 1
+
+
+async def read_form_in_memory(request: Request) -> FormData:
+    """The request's form, with uploaded files held in memory (never a temporary file).
+
+    Only for bodies the middleware has buffered (at most :data:`MAX_BODY_BYTES`). A malformed
+    multipart body raises :class:`~attunement.errors.InvalidInputError`.
+    """
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        return await request.form()
+    try:
+        return await _InMemoryMultiPartParser(request.headers, request.stream()).parse()
+    except MultiPartException as exc:
+        raise InvalidInputError(
+            f"The form could not be read: {exc.message}",
+            hint="Send the form again from the page.",
+        ) from None
+
+
 class CSRFMiddleware:
     """Refuses unsafe requests whose CSRF token does not match the session's.
 
@@ -96,12 +140,15 @@ class CSRFMiddleware:
         body, complete = await _read_body(receive)
         replay = _replayer(body, receive)
         if not complete:
-            await self.on_refused(scope, replay, send)
+            await self.on_refused({**scope, TOO_LARGE_SCOPE_KEY: True}, replay, send)
             return
         request = Request(scope, replay)
         token = request.headers.get(CSRF_HEADER)
         if token is None and _is_form(request):
-            form = await request.form()
+            try:
+                form = await read_form_in_memory(request)
+            except InvalidInputError:
+                form = FormData()
             value = form.get(CSRF_FIELD)
             token = value if isinstance(value, str) else None
             await form.close()

@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from attunement.errors import AttunementError, InvalidInputError, Problem
-from attunement.web.csrf import forged_request_error
+from attunement.web.csrf import TOO_LARGE_SCOPE_KEY, forged_request_error, too_large_error
 from attunement.web.templating import render
 
 __all__ = [
@@ -157,9 +157,10 @@ def _from_validation_error(exc: RequestValidationError) -> InvalidInputError:
 
 
 async def refuse_forged_request(scope: Scope, receive: Receive, send: Send) -> None:
-    """ASGI app used by the CSRF middleware for a request without a valid token."""
+    """ASGI app used by the CSRF middleware for a request without a valid token (or too large)."""
     request = Request(scope, receive)
-    response = error_response(request, forged_request_error())
+    error = too_large_error() if scope.get(TOO_LARGE_SCOPE_KEY) else forged_request_error()
+    response = error_response(request, error)
     await response(scope, receive, send)
 
 

@@ -1,0 +1,354 @@
+"""Chat analysis in the web app: upload an export, read it in memory, show the report, keep nothing.
+
+Through the real app over HTTP on SQLite and PostgreSQL. The disk test watches every file
+opened for writing in this process (a ``sys.addaudithook`` hook) while a 1.9 MB export, larger
+than the 1 MiB at which Starlette's form parser spools an upload to a temporary file, is
+uploaded; a control shows the hook does see Starlette's default parser write that file.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import anyio
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, inspect, text
+from starlette.requests import Request
+
+from attunement.conversation import read_chat, summarize_chat
+from attunement.web.csrf import MAX_BODY_BYTES
+from tests.web.people import WebPerson, csrf_from
+
+FIXTURES = Path(__file__).resolve().parents[1] / "conversation" / "fixtures"
+DMY = FIXTURES / "android_24h_dmy.txt"
+AMBIGUOUS = FIXTURES / "android_ambiguous.txt"
+TELEGRAM = FIXTURES / "telegram_export.json"
+
+
+def upload(
+    person: WebPerson,
+    content: bytes,
+    filename: str = "chat.txt",
+    *,
+    token: str | None = "page",
+    **fields: str,
+) -> Any:
+    """Post the upload form as a browser does (multipart, with the page's CSRF token)."""
+    data = dict(fields)
+    if token == "page":
+        data["csrf_token"] = csrf_from(person.client.get("/chat").text)
+    elif token is not None:
+        data["csrf_token"] = token
+    return person.client.post(
+        "/chat",
+        data=data,
+        files={"export": (filename, content, "text/plain")},
+        follow_redirects=False,
+    )
+
+
+def api_upload(person: WebPerson, content: bytes, **params: str) -> Any:
+    token = person.client.get("/api/csrf").json()["csrf_token"]
+    return person.client.post(
+        "/api/chat/analysis",
+        params=params,
+        content=content,
+        headers={"X-CSRF-Token": token, "content-type": "application/octet-stream"},
+    )
+
+
+def row_counts(app: FastAPI) -> dict[str, int]:
+    engine: Engine = app.state.engine
+    with engine.connect() as connection:
+        return {
+            table: int(connection.execute(text(f'SELECT count(*) FROM "{table}"')).scalar_one())
+            for table in inspect(connection).get_table_names()
+        }
+
+
+def big_chat(target_bytes: int) -> bytes:
+    """A valid day-first Android export of about ``target_bytes``, in time order."""
+    lines, size, stamp, index = [], 0, datetime(2023, 1, 13, 8, 0), 0
+    texts = (
+        ("Maya", "I feel a bit lonely tonight, the flat is so quiet without you"),
+        ("Jonas", "that sounds hard. I miss you too, what happened today?"),
+        ("Maya", "work was long and my sister called about mum again"),
+        ("Jonas", "it makes sense that you are tired. we can call later"),
+    )
+    while size < target_bytes:
+        sender, words = texts[index % len(texts)]
+        line = f"{stamp:%d/%m/%Y, %H:%M} - {sender}: {words} {index}\n"
+        lines.append(line)
+        size += len(line.encode("utf-8"))
+        stamp += timedelta(minutes=7)
+        index += 1
+    return "".join(lines).encode("utf-8")
+
+
+def test_signed_out_person_is_refused(client: TestClient) -> None:
+    page = client.get("/chat", follow_redirects=False)
+    assert page.status_code == 303
+    assert page.headers["location"].startswith("/signin?next=")
+    token = csrf_from(client.get("/signin").text)
+    posted = client.post(
+        "/chat",
+        data={"csrf_token": token},
+        files={"export": ("chat.txt", DMY.read_bytes(), "text/plain")},
+        follow_redirects=False,
+    )
+    assert posted.status_code == 303
+    assert posted.headers["location"].startswith("/signin")
+    api_token = client.get("/api/csrf").json()["csrf_token"]
+    answer = client.post(
+        "/api/chat/analysis", content=DMY.read_bytes(), headers={"X-CSRF-Token": api_token}
+    )
+    assert answer.status_code == 401
+    assert answer.json()["error"]["code"] == "not_signed_in"
+
+
+def test_upload_shows_the_report_and_keeps_nothing(web: WebPerson, app: FastAPI) -> None:
+    before = row_counts(app)
+    page = upload(web, DMY.read_bytes(), "WhatsApp Chat with Maya.txt")
+    assert page.status_code == 200, page.text[:800]
+    html = page.text
+    assert "Nothing was kept" in html
+    assert "Conversation: WhatsApp Chat with Maya.txt" in html
+    summary = summarize_chat(read_chat(DMY))
+    assert f"{summary.messages} messages from 2 people" in html
+    # the report's overall table has one column per person, side by side
+    assert re.search(r"<th scope=col>Maya</th><th scope=col>Jonas</th>", html)
+    assert "Week by week" in html
+    assert html.count("<svg") >= 3
+    # counts and rates only: no message text on the page or in the download
+    download = re.search(r'href="data:text/html;charset=utf-8;base64,([^"]+)"', html)
+    assert download is not None
+    document = base64.b64decode(download.group(1)).decode("utf-8")
+    assert document.startswith("<!doctype html>")
+    assert "Maya" in document
+    for text_of_message in ("humiliated", "presentation", "Lisbon"):
+        assert text_of_message not in html
+        assert text_of_message not in document
+    assert row_counts(app) == before
+
+
+def test_pseudonymized_report_has_no_names(web: WebPerson) -> None:
+    page = upload(web, DMY.read_bytes(), "WhatsApp Chat with Maya.txt", pseudonymize="on")
+    assert page.status_code == 200
+    assert "Person A" in page.text
+    assert "Person B" in page.text
+    download = re.search(r"base64,([^\"]+)\"", page.text)
+    assert download is not None
+    for shown in (page.text, base64.b64decode(download.group(1)).decode("utf-8")):
+        assert "Maya" not in shown
+        assert "Jonas" not in shown
+
+
+def test_telegram_export_is_read(web: WebPerson) -> None:
+    page = upload(web, TELEGRAM.read_bytes(), "result.json")
+    assert page.status_code == 200, page.text[:800]
+    summary = summarize_chat(read_chat(TELEGRAM))
+    assert f"{summary.messages} messages" in page.text
+
+
+def test_unsettled_date_order_is_asked_in_the_form(web: WebPerson) -> None:
+    page = upload(web, AMBIGUOUS.read_bytes(), "chat.txt")
+    assert page.status_code == 422
+    assert "How does this chat write its dates?" in page.text
+    assert 'name="date_order" value="dmy"' in page.text
+    assert "line 1" in page.text
+    answered = upload(web, AMBIGUOUS.read_bytes(), "chat.txt", date_order="dmy")
+    assert answered.status_code == 200, answered.text[:800]
+    assert "2020-02-01" in answered.text  # 01/02/2020 read day-first
+    month_first = upload(web, AMBIGUOUS.read_bytes(), "chat.txt", date_order="mdy")
+    assert "2020-01-02" in month_first.text
+
+
+def test_malformed_export_names_line_and_reason_and_stores_nothing(
+    web: WebPerson, app: FastAPI
+) -> None:
+    before = row_counts(app)
+    broken = DMY.read_bytes() + b"31/13/2023, 10:00 - Maya: a thirteenth month\n"
+    page = upload(web, broken, "chat.txt")
+    assert page.status_code == 422
+    lines = len(DMY.read_bytes().splitlines())
+    assert f"Line {lines + 1}:" in page.text
+    assert "could not be read" in page.text
+    assert "Nothing from the file was kept" in page.text
+    not_utf8 = upload(web, b"12/03/2023, 21:04 - Maya: \xff\xfe hi\n", "chat.txt")
+    assert not_utf8.status_code == 422
+    assert "UTF-8" in not_utf8.text
+    assert row_counts(app) == before
+    answer = api_upload(web, broken, filename="chat.txt")
+    assert answer.status_code == 422
+    error = answer.json()["error"]
+    assert error["code"] == "invalid_input"
+    assert error["problems"][0]["line"] == lines + 1
+    assert row_counts(app) == before
+
+
+def test_forged_upload_is_refused(web: WebPerson, app: FastAPI) -> None:
+    before = row_counts(app)
+    forged = upload(web, DMY.read_bytes(), token=None)
+    assert forged.status_code == 403
+    assert "did not come from an attunement page" in forged.text
+    wrong = upload(web, DMY.read_bytes(), token="not-a-token")
+    assert wrong.status_code == 403
+    api = web.client.post("/api/chat/analysis", content=DMY.read_bytes())
+    assert api.status_code == 403
+    assert api.json()["error"]["code"] == "csrf_failed"
+    assert row_counts(app) == before
+
+
+def test_upload_over_the_limit_gets_a_clear_message(web: WebPerson) -> None:
+    too_big = big_chat(MAX_BODY_BYTES + 1000)
+    page = upload(web, too_big, "chat.txt")
+    assert page.status_code == 413
+    assert "larger than 2 MB" in page.text
+    assert "did not come from an attunement page" not in page.text
+    answer = api_upload(web, too_big)
+    assert answer.status_code == 413
+    assert answer.json()["error"]["code"] == "too_large"
+
+
+def test_api_answers_summary_and_weekly_rows(web: WebPerson) -> None:
+    answer = api_upload(web, DMY.read_bytes(), filename="chat.txt")
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["kept"] is False
+    assert body["summary"] == summarize_chat(read_chat(DMY)).to_dict()
+    weekly = body["weekly"]
+    assert {row["person"] for row in weekly} == {"Maya", "Jonas"}
+    assert sum(row["messages"] for row in weekly) == body["summary"]["messages"]
+    assert weekly[0]["week"] == "2023-03-06"  # the Monday of the week of 12 March 2023
+    ambiguous = api_upload(web, AMBIGUOUS.read_bytes())
+    assert ambiguous.status_code == 422
+    problem = ambiguous.json()["error"]["problems"][0]
+    assert problem["column"] == "date_order"
+    assert problem["line"] == 1
+    settled = api_upload(web, AMBIGUOUS.read_bytes(), date_order="mdy", pseudonymize="true")
+    assert settled.json()["summary"]["first"] == "2020-01-02T10:00:00"
+    assert set(settled.json()["summary"]["participants"]) == {"Person A", "Person B"}
+
+
+def test_one_person_cannot_see_another_persons_analysis(
+    web: WebPerson, other_web: WebPerson
+) -> None:
+    """Nothing is stored, so nothing of Ada's upload is reachable by Ben: not in his pages,
+    not in his export of everything the app holds about him."""
+    assert upload(web, DMY.read_bytes(), "WhatsApp Chat with Maya.txt").status_code == 200
+    for path in ("/chat", "/", "/account"):
+        assert "Maya" not in other_web.get(path).text
+    exported = other_web.client.get("/api/me/export")
+    if exported.status_code == 200:
+        assert "Maya" not in exported.text
+
+
+# --- nothing is written to disk during an upload ------------------------------------------
+
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND
+
+
+class _DiskWrites:
+    """Records every file this process opens for writing while ``active``."""
+
+    def __init__(self) -> None:
+        self.active = False
+        self.seen: list[str] = []
+
+    def __call__(self, event: str, args: tuple[Any, ...]) -> None:
+        if not self.active:
+            return
+        if event == "open":
+            path, mode, flags = args
+            writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+                mode is None and isinstance(flags, int) and flags & _WRITE_FLAGS
+            )
+            if writing:
+                self.seen.append(f"open {path!r} {mode or flags}")
+        elif event in ("tempfile.mkstemp", "tempfile.mkdtemp"):
+            self.seen.append(f"{event} {args!r}")
+
+
+_WATCH: _DiskWrites | None = None
+
+
+@contextmanager
+def disk_writes() -> Iterator[list[str]]:
+    global _WATCH
+    if _WATCH is None:
+        _WATCH = _DiskWrites()
+        sys.addaudithook(_WATCH)  # hooks cannot be removed; this one is idle when inactive
+    _WATCH.seen = []
+    _WATCH.active = True
+    try:
+        yield _WATCH.seen
+    finally:
+        _WATCH.active = False
+
+
+def _multipart(content: bytes) -> tuple[bytes, str]:
+    boundary = "attunement-test-boundary"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="export"; '
+            f'filename="chat.txt"\r\nContent-Type: text/plain\r\n\r\n'
+        ).encode()
+        + content
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def test_the_disk_watch_sees_starlettes_default_spooling() -> None:
+    """Control: Starlette's default form parsing writes a 1.9 MB upload to a temporary file."""
+    body, content_type = _multipart(big_chat(1_900_000))
+
+    async def parse() -> None:
+        sent = False
+
+        async def receive() -> dict[str, Any]:
+            nonlocal sent
+            if sent:
+                return {"type": "http.disconnect"}
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": "/",
+            "headers": [(b"content-type", content_type.encode())],
+        }
+        form = await Request(scope, receive).form()
+        await form.close()
+
+    with disk_writes() as seen:
+        anyio.run(parse)
+    assert seen, "the watch should see the spooled temporary file"
+
+
+def test_nothing_is_written_to_disk_during_an_upload(web: WebPerson) -> None:
+    content = big_chat(1_900_000)
+    assert 1024 * 1024 < len(content) < MAX_BODY_BYTES - 10_000
+    assert upload(web, DMY.read_bytes()).status_code == 200  # warm up (lazy imports)
+    token = csrf_from(web.client.get("/chat").text)
+    with disk_writes() as seen:
+        page = web.client.post(
+            "/chat",
+            data={"csrf_token": token},
+            files={"export": ("chat.txt", content, "text/plain")},
+        )
+        api = api_upload(web, content)
+    assert page.status_code == 200, page.text[:500]
+    assert api.status_code == 200
+    assert api.json()["summary"]["messages"] == content.count(b"\n")
+    assert seen == []
