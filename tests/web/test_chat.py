@@ -24,9 +24,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, inspect, text
 from starlette.requests import Request
 
-from attunement.conversation import read_chat, summarize_chat
+from attunement.conversation import WEEKLY_COLUMNS, read_chat, summarize_chat
 from attunement.web.csrf import MAX_BODY_BYTES
-from tests.web.people import WebPerson, csrf_from
+from tests.web.people import PASSWORD, WebPerson, create_relationship, csrf_from, pair
 
 FIXTURES = Path(__file__).resolve().parents[1] / "conversation" / "fixtures"
 DMY = FIXTURES / "android_24h_dmy.txt"
@@ -237,6 +237,142 @@ def test_api_answers_summary_and_weekly_rows(web: WebPerson) -> None:
     settled = api_upload(web, AMBIGUOUS.read_bytes(), date_order="mdy", pseudonymize="true")
     assert settled.json()["summary"]["first"] == "2020-01-02T10:00:00"
     assert set(settled.json()["summary"]["participants"]) == {"Person A", "Person B"}
+
+
+def keep_from_page(person: WebPerson, page_html: str, relationship_id: int, **extra: str) -> Any:
+    token = re.search(r'name="keep_token" value="([^"]+)"', page_html)
+    assert token is not None, "the result page offers to keep the weekly summaries"
+    return person.post(
+        "/chat/keep", {"keep_token": token.group(1), "relationship": str(relationship_id), **extra}
+    )
+
+
+def kept_rows(app: FastAPI) -> list[dict[str, Any]]:
+    engine: Engine = app.state.engine
+    with engine.connect() as connection:
+        found = connection.execute(
+            text(
+                "SELECT person_id, relationship_id, shared, participants, weekly "
+                "FROM kept_chat_summary"
+            )
+        )
+        return [dict(row._mapping) for row in found]
+
+
+def test_keeping_stores_only_weekly_numbers_privately(
+    web: WebPerson, other_web: WebPerson, app: FastAPI
+) -> None:
+    relationship = pair(web, other_web)
+    page = upload(web, DMY.read_bytes(), "WhatsApp Chat with Maya.txt")
+    assert kept_rows(app) == []  # analysing alone keeps nothing
+    kept = keep_from_page(web, page.text, relationship)
+    assert kept.status_code == 303
+    location = kept.headers["location"]
+    assert re.fullmatch(r"/chat/kept/\d+", location)
+    rows = kept_rows(app)
+    assert len(rows) == 1
+    assert rows[0]["shared"] in (False, 0)
+    stored = str(rows[0]["weekly"]) + str(rows[0]["participants"])
+    for text_of_message in ("humiliated", "presentation", "Lisbon", "gym"):
+        assert text_of_message not in stored
+    api_rows = web.api("GET", "/api/chat/kept").json()[0]["weekly"]
+    assert set(api_rows[0]) == set(WEEKLY_COLUMNS)
+    assert sum(row["messages"] for row in api_rows) == summarize_chat(read_chat(DMY)).messages
+    shown = web.get(location)
+    assert shown.status_code == 200
+    assert "private" in shown.text
+    assert re.search(r"<th scope=col>Maya</th><th scope=col>Jonas</th>", shown.text)
+    # private by default: the other member of the relationship cannot see it
+    kept_id = int(location.rsplit("/", 1)[1])
+    assert other_web.get(location).status_code == 404
+    assert other_web.api("GET", f"/api/chat/kept/{kept_id}").status_code == 404
+    assert other_web.api("GET", "/api/chat/kept").json() == []
+    assert "Maya" not in other_web.get("/chat/kept").text
+    assert other_web.post(f"/chat/kept/{kept_id}/delete").status_code == 404
+    assert len(kept_rows(app)) == 1
+
+
+def test_shared_summaries_reach_members_only(
+    web: WebPerson, other_web: WebPerson, app: FastAPI, client: TestClient
+) -> None:
+    relationship = pair(web, other_web)
+    page = upload(web, DMY.read_bytes(), "chat.txt", pseudonymize="on")
+    location = keep_from_page(web, page.text, relationship, shared="on").headers["location"]
+    seen = other_web.get(location)
+    assert seen.status_code == 200
+    assert "Person A" in seen.text
+    assert "Delete these summaries" not in seen.text  # only whoever kept it may delete it
+    assert "shared with you" in other_web.get("/chat/kept").text
+    with TestClient(app) as third_client:
+        stranger = WebPerson.sign_up(third_client, "cy@example.org", "Cy")
+        assert stranger.get(location).status_code == 404
+        assert stranger.api("GET", "/api/chat/kept").json() == []
+    kept_id = int(location.rsplit("/", 1)[1])
+    assert other_web.api("DELETE", f"/api/chat/kept/{kept_id}").status_code == 404
+    assert web.api("DELETE", f"/api/chat/kept/{kept_id}").status_code == 204
+    assert kept_rows(app) == []
+
+
+def test_keeping_refuses_forged_tokens_and_others_relationships(
+    web: WebPerson, other_web: WebPerson, app: FastAPI
+) -> None:
+    own = create_relationship(web)
+    theirs = create_relationship(other_web)
+    page = upload(web, DMY.read_bytes(), "chat.txt")
+    assert keep_from_page(web, page.text, theirs).status_code == 404
+    forged = web.post(
+        "/chat/keep", {"keep_token": "eyJyb3dzIjpbXX0.forged", "relationship": str(own)}
+    )
+    assert forged.status_code == 422
+    assert "did not come from an analysis by this server" in forged.text
+    token = re.search(r'name="keep_token" value="([^"]+)"', page.text)
+    assert token is not None
+    no_csrf = web.client.post(
+        "/chat/keep",
+        data={"keep_token": token.group(1), "relationship": str(own)},
+        follow_redirects=False,
+    )
+    assert no_csrf.status_code == 403
+    # someone else cannot keep Ada's analysis: the token works, but only in their relationships
+    assert (
+        other_web.post(
+            "/chat/keep", {"keep_token": token.group(1), "relationship": str(own)}
+        ).status_code
+        == 404
+    )
+    assert kept_rows(app) == []
+
+
+def test_api_keeps_an_analysis_with_its_token(web: WebPerson, app: FastAPI) -> None:
+    relationship = create_relationship(web)
+    analysis = api_upload(web, DMY.read_bytes()).json()
+    assert kept_rows(app) == []
+    kept = web.api(
+        "POST",
+        "/api/chat/kept",
+        json={"keep_token": analysis["keep_token"], "relationship_id": relationship},
+    )
+    assert kept.status_code == 201, kept.text
+    body = kept.json()
+    assert body["shared"] is False
+    assert body["is_own"] is True
+    assert body["weekly"] == analysis["weekly"]
+    assert body["participants"] == analysis["summary"]["participants"]
+    assert web.api("GET", f"/api/chat/kept/{body['id']}").json() == body
+    bad = web.api(
+        "POST", "/api/chat/kept", json={"keep_token": "x.y", "relationship_id": relationship}
+    )
+    assert bad.status_code == 422
+    assert bad.json()["error"]["problems"][0]["column"] == "keep_token"
+
+
+def test_deleting_the_account_deletes_what_was_kept(web: WebPerson, app: FastAPI) -> None:
+    relationship = create_relationship(web)
+    page = upload(web, DMY.read_bytes(), "chat.txt")
+    assert keep_from_page(web, page.text, relationship).status_code == 303
+    assert len(kept_rows(app)) == 1
+    assert web.post("/account/delete", {"password": PASSWORD}).status_code == 200
+    assert kept_rows(app) == []
 
 
 def test_one_person_cannot_see_another_persons_analysis(

@@ -14,7 +14,7 @@ defaults say (which the person can change per record). Who may read what is deci
 from __future__ import annotations
 
 import enum
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Any
 
 import sqlalchemy as sa
@@ -36,6 +36,7 @@ __all__ = [
     "Consent",
     "Interaction",
     "Invitation",
+    "KeptChatSummary",
     "Measurement",
     "Membership",
     "MembershipRole",
@@ -535,6 +536,31 @@ class PracticeLog(Base):
     practice: Mapped[str] = mapped_column(sa.String(40))
     done_at: Mapped[datetime]
     note: Mapped[str | None] = mapped_column(sa.Text)
+    shared: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class KeptChatSummary(Base):
+    """Weekly signals of an analysed chat that a person chose to keep (never message text).
+
+    A chat export is analysed in memory and forgotten; when the person asks, only the aggregate
+    weekly rows are kept here: ``weekly`` is ``{"rows": [...]}`` with one row per participant
+    and week holding the numeric columns of ``attunement.conversation.WEEKLY_COLUMNS`` (counts,
+    rates, latencies; no words), ``participants`` the labels shown in the report (names, or
+    Person A, B... when pseudonymised). Linked to one of the person's relationships and private
+    unless ``shared`` (then readable by its current members).
+    """
+
+    __tablename__ = "kept_chat_summary"
+    __table_args__ = (sa.Index("ix_kept_chat_summary_person_time", "person_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(_fk("person.id"))
+    relationship_id: Mapped[int] = mapped_column(_fk("relationship.id"), index=True)
+    first_week: Mapped[date] = mapped_column(sa.Date)
+    last_week: Mapped[date] = mapped_column(sa.Date)
+    participants: Mapped[dict[str, Any]]
+    weekly: Mapped[dict[str, Any]]
     shared: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

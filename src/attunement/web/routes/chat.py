@@ -8,10 +8,21 @@ to :func:`attunement.conversation.read_chat_bytes` and the weekly signals to the
 ``attunement chat report`` (:func:`attunement.reports.chat.render_chat_report`). Nothing of the
 file is stored: the page shows the result and offers it as a download from the page itself.
 
+Only if the person presses "Keep these weekly summaries" is anything stored: the aggregate
+weekly rows (numbers per participant and week, no words) as a
+:class:`~attunement.store.models.KeptChatSummary`, linked to one of their relationships and
+private unless they tick "share". The rows travel from the result page back to the server in a
+token signed with the app's key (:data:`KEEP_SALT`), so what is kept is exactly what the
+analysis computed; the token expires after :data:`KEEP_MAX_AGE_SECONDS`.
+
 - ``GET /chat``: the upload form. ``POST /chat``: the report (or the form again, with the
   question the file could not settle: day-first or month-first dates).
-- ``POST /api/chat/analysis``: the raw export as the request body; answers the summary and the
-  weekly signals (``WEEKLY_COLUMNS``) as JSON. Same sign-in, CSRF header and error shape.
+- ``POST /chat/keep``; ``GET /chat/kept``, ``GET /chat/kept/{id}``,
+  ``POST /chat/kept/{id}/delete``.
+- ``POST /api/chat/analysis``: the raw export as the request body; answers the summary, the
+  weekly signals (``WEEKLY_COLUMNS``) and a ``keep_token``. ``POST /api/chat/kept`` keeps them,
+  ``GET /api/chat/kept`` and ``GET /api/chat/kept/{id}`` read them, ``DELETE`` removes one.
+  Same sign-in, CSRF header and error shape as the rest of the API.
 """
 
 from __future__ import annotations
@@ -24,12 +35,14 @@ from html import escape
 from typing import Annotated, Any, cast
 
 import pandas as pd
+import sqlalchemy as sa
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from attunement.conversation import (
     CHAT_FORMATS,
@@ -45,12 +58,35 @@ from attunement.conversation import (
     read_chat_bytes,
     weekly_signals,
 )
-from attunement.errors import AttunementError, InvalidInputError, Problem
+from attunement.errors import AttunementError, InvalidInputError, NotFoundError, Problem
 from attunement.reports.chat import render_chat_report
+from attunement.store.access import require_current_member
+from attunement.store.engine import StoreSession
+from attunement.store.models import KeptChatSummary, Person
 from attunement.web.csrf import MAX_BODY_BYTES, read_form_in_memory, too_large_error
-from attunement.web.deps import CurrentUser, field_errors, render
+from attunement.web.deps import (
+    MAX_ID,
+    AppSettings,
+    CurrentUser,
+    DbSession,
+    FormFields,
+    IdPath,
+    field_errors,
+    render,
+)
+from attunement.web.relationships import my_relationships
 
-__all__ = ["MAX_UPLOAD_BYTES", "ChatAnalysis", "analyse_export", "router"]
+__all__ = [
+    "KEEP_MAX_AGE_SECONDS",
+    "KEEP_SALT",
+    "MAX_UPLOAD_BYTES",
+    "ChatAnalysis",
+    "KeepIn",
+    "KeptOut",
+    "analyse_export",
+    "keep_summary",
+    "router",
+]
 
 router = APIRouter()
 
@@ -60,16 +96,48 @@ MAX_UPLOAD_BYTES = MAX_BODY_BYTES
 UNDECIDED_DATE_ORDER = "Cannot tell whether the dates are day-first or month-first"
 """The start of the reader's message when the file cannot settle the date order."""
 
+KEEP_SALT = "attunement.chat.keep"
+KEEP_MAX_AGE_SECONDS = 24 * 60 * 60
+"""How long the result page's "keep" button works (the token then expires)."""
+
 _FORM_FIELDS = {"export", "date_order", "chat_format", "pseudonymize"}
 _BODY = re.compile(r"<body>(.*)</body>", re.DOTALL)
+_MADE_HERE = re.compile(r'<p class="note">.*?</p>', re.DOTALL)
+
+Row = dict[str, str | float | int | None]
 
 
 class ChatAnalysis(BaseModel):
     """What ``POST /api/chat/analysis`` answers. Nothing of it is stored."""
 
     summary: dict[str, Any]
-    weekly: list[dict[str, str | float | int | None]]
+    weekly: list[Row]
     kept: bool = False
+    keep_token: str = Field(
+        description="Send to POST /api/chat/kept (within a day) to keep these weekly rows."
+    )
+
+
+class KeepIn(BaseModel):
+    """``POST /api/chat/kept``: keep the weekly rows of an analysis."""
+
+    keep_token: str = Field(min_length=1, max_length=1_000_000)
+    relationship_id: int = Field(ge=1, le=MAX_ID)
+    shared: bool = False
+
+
+class KeptOut(BaseModel):
+    """Weekly summaries someone kept (counts and rates; never message text)."""
+
+    id: int
+    relationship_id: int
+    is_own: bool
+    shared: bool
+    first_week: str
+    last_week: str
+    created_at: str
+    participants: dict[str, int]
+    weekly: list[Row]
 
 
 def _choice(value: str | None, allowed: tuple[str, ...], column: str) -> str | None:
@@ -132,10 +200,10 @@ def analyse_export(
     return summary, weekly
 
 
-def _weekly_records(weekly: pd.DataFrame) -> list[dict[str, str | float | int | None]]:
-    rows: list[dict[str, str | float | int | None]] = []
+def _weekly_records(weekly: pd.DataFrame) -> list[Row]:
+    rows: list[Row] = []
     for record in weekly.loc[:, list(WEEKLY_COLUMNS)].to_dict("records"):
-        row: dict[str, str | float | int | None] = {}
+        row: Row = {}
         for key, value in record.items():
             if key == "week":
                 row[str(key)] = pd.Timestamp(value).date().isoformat()
@@ -155,7 +223,114 @@ def _report_parts(summary: ChatSummary, weekly: pd.DataFrame, title: str) -> tup
     found = _BODY.search(document)
     body = found.group(1) if found else ""
     body = body.replace(f"<h1>{escape(title)}</h1>", "", 1)
-    return body, document
+    return _MADE_HERE.sub("", body, count=1), document
+
+
+def _serializer(settings: AppSettings) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(settings.secret_key.get_secret_value(), salt=KEEP_SALT)
+
+
+def _keep_token(settings: AppSettings, summary: ChatSummary, rows: list[Row]) -> str:
+    return str(_serializer(settings).dumps({"participants": summary.participants, "rows": rows}))
+
+
+def _kept_from_token(settings: AppSettings, token: str) -> dict[str, Any]:
+    try:
+        value = _serializer(settings).loads(token, max_age=KEEP_MAX_AGE_SECONDS)
+    except SignatureExpired:
+        raise InvalidInputError(
+            "This analysis is more than a day old and can no longer be kept.",
+            hint="Upload the chat again and keep the result right away.",
+            problems=[Problem("expired", column="keep_token")],
+        ) from None
+    except BadSignature:
+        raise InvalidInputError(
+            "These weekly summaries did not come from an analysis by this server.",
+            hint="Upload the chat again and keep the result from its page.",
+            problems=[Problem("not a valid keep token", column="keep_token")],
+        ) from None
+    if not isinstance(value, dict) or not value.get("rows"):
+        raise InvalidInputError("There is nothing to keep in this analysis.")
+    return value
+
+
+def keep_summary(
+    db: StoreSession,
+    me: Person,
+    kept: dict[str, Any],
+    relationship_id: int,
+    *,
+    shared: bool,
+) -> KeptChatSummary:
+    """Store the weekly rows of an analysis for ``me``, linked to one of their relationships."""
+    require_current_member(db, me.id, relationship_id)
+    rows: list[Row] = kept["rows"]
+    weeks = sorted(str(row["week"]) for row in rows)
+    record = KeptChatSummary(
+        person_id=me.id,
+        relationship_id=relationship_id,
+        first_week=pd.Timestamp(weeks[0]).date(),
+        last_week=pd.Timestamp(weeks[-1]).date(),
+        participants=dict(kept["participants"]),
+        weekly={"rows": rows},
+        shared=shared,
+    )
+    db.add(record)
+    db.flush()
+    return record
+
+
+def _readable_kept(
+    db: StoreSession, me: Person, kept_id: int | None = None
+) -> list[KeptChatSummary]:
+    """One's own kept summaries, and those shared in a relationship one is a current member of."""
+    current = [rel.id for rel in my_relationships(db, me)]
+    query = sa.select(KeptChatSummary).where(
+        sa.or_(
+            KeptChatSummary.person_id == me.id,
+            sa.and_(
+                KeptChatSummary.shared.is_(True),
+                KeptChatSummary.relationship_id.in_(current),
+            ),
+        )
+    )
+    if kept_id is not None:
+        query = query.where(KeptChatSummary.id == kept_id)
+    return list(db.scalars(query.order_by(KeptChatSummary.created_at.desc())))
+
+
+def _read_kept(db: StoreSession, me: Person, kept_id: int) -> KeptChatSummary:
+    for record in _readable_kept(db, me, kept_id):
+        return record
+    raise NotFoundError(
+        f"No kept chat summary {kept_id} that you may see.",
+        hint="Kept summaries are private to whoever kept them unless they share them.",
+    )
+
+
+def _kept_frame(record: KeptChatSummary) -> tuple[ChatSummary, pd.DataFrame]:
+    frame = pd.DataFrame.from_records(record.weekly["rows"], columns=list(WEEKLY_COLUMNS))
+    frame["week"] = pd.to_datetime(frame["week"])
+    for column in WEEKLY_COLUMNS[2:]:
+        frame[column] = pd.to_numeric(frame[column]).astype(float)
+    participants = {str(k): int(v) for k, v in record.participants.items()}
+    first = pd.Timestamp(record.first_week).to_pydatetime()
+    last = pd.Timestamp(record.last_week).to_pydatetime()
+    return ChatSummary(sum(participants.values()), participants, first, last), frame
+
+
+def _kept_out(record: KeptChatSummary, me: Person) -> KeptOut:
+    return KeptOut(
+        id=record.id,
+        relationship_id=record.relationship_id,
+        is_own=record.person_id == me.id,
+        shared=record.shared,
+        first_week=record.first_week.isoformat(),
+        last_week=record.last_week.isoformat(),
+        created_at=record.created_at.isoformat(),
+        participants={str(k): int(v) for k, v in record.participants.items()},
+        weekly=list(record.weekly["rows"]),
+    )
 
 
 def _form_context(fields: dict[str, str], **extra: Any) -> dict[str, Any]:
@@ -176,7 +351,9 @@ def upload_page(request: Request, me: CurrentUser) -> HTMLResponse:
 
 
 @router.post("/chat", response_class=HTMLResponse, include_in_schema=False)
-async def upload(request: Request, me: CurrentUser) -> Response:
+async def upload(
+    request: Request, me: CurrentUser, db: DbSession, settings: AppSettings
+) -> Response:
     """Analyse the uploaded export in memory and show the report; nothing is stored."""
     form = await read_form_in_memory(request)
     fields = {k: v for k, v in form.items() if isinstance(v, str) and k in _FORM_FIELDS}
@@ -229,6 +406,7 @@ async def upload(request: Request, me: CurrentUser) -> Response:
         )
     title = "Conversation report" if pseudonymous else f"Conversation: {filename}"
     body, document = _report_parts(summary, weekly, title)
+    relationships = await run_in_threadpool(my_relationships, db, me)
     download = "data:text/html;charset=utf-8;base64," + base64.b64encode(
         document.encode("utf-8")
     ).decode("ascii")
@@ -242,8 +420,83 @@ async def upload(request: Request, me: CurrentUser) -> Response:
             "download_href": download,
             "pseudonymous": pseudonymous,
             "weeks": int(weekly["week"].nunique()),
+            "keep_token": _keep_token(settings, summary, _weekly_records(weekly)),
+            "relationships": [(rel.id, rel.title) for rel in relationships],
         },
     )
+
+
+@router.post("/chat/keep", include_in_schema=False)
+def keep(
+    request: Request, db: DbSession, me: CurrentUser, settings: AppSettings, fields: FormFields
+) -> Response:
+    """Keep the weekly summaries of the analysis the page showed; nothing else."""
+    kept = _kept_from_token(settings, fields.get("keep_token", ""))
+    try:
+        relationship_id = int(fields.get("relationship", ""))
+        if not 1 <= relationship_id <= MAX_ID:
+            raise ValueError(relationship_id)
+    except ValueError:
+        raise InvalidInputError(
+            "Choose the relationship to keep these summaries with.",
+            problems=[Problem("not one of your relationships", column="relationship")],
+        ) from None
+    record = keep_summary(db, me, kept, relationship_id, shared=fields.get("shared") == "on")
+    db.commit()
+    return RedirectResponse(f"/chat/kept/{record.id}", status_code=303)
+
+
+@router.get("/chat/kept", response_class=HTMLResponse, include_in_schema=False)
+def kept_list(request: Request, db: DbSession, me: CurrentUser) -> HTMLResponse:
+    """The weekly summaries one kept, and those others shared with one."""
+    records = _readable_kept(db, me)
+    titles = {rel.id: rel.title for rel in my_relationships(db, me, include_former=True)}
+    return render(
+        request,
+        "chat/kept_list.html",
+        {"title": "Kept chat summaries", "records": records, "titles": titles, "me": me},
+    )
+
+
+@router.get("/chat/kept/{kept_id}", response_class=HTMLResponse, include_in_schema=False)
+def kept_page(request: Request, db: DbSession, me: CurrentUser, kept_id: IdPath) -> HTMLResponse:
+    """One kept summary, shown as the same report (from the kept weekly rows)."""
+    record = _read_kept(db, me, kept_id)
+    summary, frame = _kept_frame(record)
+    titles = {rel.id: rel.title for rel in my_relationships(db, me, include_former=True)}
+    owner = me if record.person_id == me.id else db.get(Person, record.person_id)
+    title = "Kept chat summaries"
+    body, _ = _report_parts(summary, frame, title)
+    return render(
+        request,
+        "chat/kept.html",
+        {
+            "title": title,
+            "record": record,
+            "report_body": body,
+            "relationship_title": titles.get(record.relationship_id, "a relationship"),
+            "owner_name": owner.display_name if owner else "someone",
+            "is_own": record.person_id == me.id,
+        },
+    )
+
+
+@router.post("/chat/kept/{kept_id}/delete", include_in_schema=False)
+def kept_delete(db: DbSession, me: CurrentUser, kept_id: IdPath) -> Response:
+    """Delete one's own kept summary."""
+    _delete_own(db, me, kept_id)
+    return RedirectResponse("/chat/kept", status_code=303)
+
+
+def _delete_own(db: StoreSession, me: Person, kept_id: int) -> None:
+    record = _read_kept(db, me, kept_id)
+    if record.person_id != me.id:
+        raise NotFoundError(
+            f"No kept chat summary {kept_id} of yours.",
+            hint="Only whoever kept a summary can delete it.",
+        )
+    db.delete(record)
+    db.commit()
 
 
 @router.post(
@@ -262,6 +515,7 @@ async def upload(request: Request, me: CurrentUser) -> Response:
 async def api_analysis(
     request: Request,
     me: CurrentUser,
+    settings: AppSettings,
     filename: Annotated[str, Query(min_length=1, max_length=255)] = "chat.txt",
     chat_format: ChatFormat | None = None,
     date_order: DateOrder | None = None,
@@ -283,4 +537,36 @@ async def api_analysis(
         date_order=date_order,
         pseudonymous=pseudonymize,
     )
-    return ChatAnalysis(summary=summary.to_dict(), weekly=_weekly_records(weekly))
+    rows = _weekly_records(weekly)
+    return ChatAnalysis(
+        summary=summary.to_dict(), weekly=rows, keep_token=_keep_token(settings, summary, rows)
+    )
+
+
+@router.post("/api/chat/kept", response_model=KeptOut, status_code=201, tags=["chat"])
+def api_keep(body: KeepIn, db: DbSession, me: CurrentUser, settings: AppSettings) -> KeptOut:
+    """Keep the weekly rows of an analysis (its ``keep_token``) with one of your relationships;
+    private unless ``shared``."""
+    kept = _kept_from_token(settings, body.keep_token)
+    record = keep_summary(db, me, kept, body.relationship_id, shared=body.shared)
+    db.commit()
+    return _kept_out(record, me)
+
+
+@router.get("/api/chat/kept", response_model=list[KeptOut], tags=["chat"])
+def api_kept_list(db: DbSession, me: CurrentUser) -> list[KeptOut]:
+    """Your kept chat summaries, and those shared in your current relationships."""
+    return [_kept_out(record, me) for record in _readable_kept(db, me)]
+
+
+@router.get("/api/chat/kept/{kept_id}", response_model=KeptOut, tags=["chat"])
+def api_kept(kept_id: IdPath, db: DbSession, me: CurrentUser) -> KeptOut:
+    """One kept chat summary you may see."""
+    return _kept_out(_read_kept(db, me, kept_id), me)
+
+
+@router.delete("/api/chat/kept/{kept_id}", status_code=204, tags=["chat"])
+def api_kept_delete(kept_id: IdPath, db: DbSession, me: CurrentUser) -> Response:
+    """Delete a kept chat summary of yours."""
+    _delete_own(db, me, kept_id)
+    return Response(status_code=204)
