@@ -18,12 +18,18 @@ from urllib.parse import quote
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from attunement.errors import InvalidInputError, PermissionDeniedError, Problem
+from attunement.errors import InvalidInputError, Problem
 from attunement.settings import Settings
 from attunement.store import records
 from attunement.store.engine import StoreSession
 from attunement.store.models import Person
-from attunement.store.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash
+from attunement.store.passwords import (
+    MIN_PASSWORD_LENGTH,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
+from attunement.store.types import utcnow
 from attunement.web.deps import session_fingerprint
 from attunement.web.failures import RateLimitedError
 from attunement.web.mail import Mailer, OutgoingMail
@@ -47,10 +53,15 @@ def create_person(db: StoreSession, *, email: str, display_name: str, password: 
     """A new account (committed), through :func:`attunement.store.records.create_person`.
 
     Raises :class:`InvalidInputError` listing every bad field (the password's length
-    included), :class:`ConflictError` (field ``email``) when the email is taken.
+    included), :class:`ConflictError` (field ``email``) when the email is taken. The password
+    is hashed before the database transaction starts: argon2id takes a noticeable fraction of
+    a second, and on SQLite a transaction holds the database's only write lock.
     """
     password_problems = []
-    if not MIN_PASSWORD_LENGTH <= len(password) <= 1024:
+    password_hash = None
+    if MIN_PASSWORD_LENGTH <= len(password) <= 1024:
+        password_hash = hash_password(password)
+    else:
         password_problems.append(
             Problem(
                 "too short" if len(password) < MIN_PASSWORD_LENGTH else "too long",
@@ -59,14 +70,21 @@ def create_person(db: StoreSession, *, email: str, display_name: str, password: 
             )
         )
     try:
-        person = records.create_person(db, email, display_name, password)
+        person = records.create_person(db, email, display_name, None)
     except InvalidInputError as error:
-        problems = [p for p in error.problems if p.column != "password"] + password_problems
         raise InvalidInputError(
             "Some fields need another look.",
             hint="Correct the fields marked and send the form again.",
-            problems=problems,
+            problems=error.problems + password_problems,
         ) from error
+    if password_hash is None:
+        db.rollback()
+        raise InvalidInputError(
+            "Some fields need another look.",
+            hint="Correct the fields marked and send the form again.",
+            problems=password_problems,
+        )
+    person.password_hash = password_hash
     db.commit()
     return person
 
@@ -76,22 +94,24 @@ def authenticate(
 ) -> Person:
     """The person with this email and password; raises :class:`RateLimitedError` when too many
     attempts failed recently and :class:`InvalidInputError` when the pair is wrong (the same
-    answer for an unknown email)."""
+    answer for an unknown email). The slow password check runs outside any transaction."""
     wait = limiter.retry_after(email, address)
     if wait:
         raise RateLimitedError("Too many sign-in attempts.", retry_after=wait)
-    try:
-        person = records.authenticate(db, email, password)
-    except PermissionDeniedError:
+    person = records.find_person_by_email(db, email)
+    db.commit()  # end the read before the slow argon2id check
+    if person is None or not verify_password(person.password_hash, password):
         limiter.failed(email, address)
         raise InvalidInputError(
             "The email or the password is not right.",
             hint="Check both and try again, or reset your password.",
             problems=[Problem("email or password not right", column="password")],
-        ) from None
+        )
     limiter.succeeded(email)
-    if person.password_hash and needs_rehash(person.password_hash):
-        person.password_hash = hash_password(password)
+    new_hash = hash_password(password) if needs_rehash(person.password_hash or "") else None
+    if new_hash is not None:
+        person.password_hash = new_hash
+    person.last_sign_in_at = utcnow()
     db.commit()
     return person
 
@@ -144,11 +164,12 @@ def reset_password(db: StoreSession, settings: Settings, token: str, password: s
         raise _invalid_token("This reset link has expired.") from None
     except BadSignature:
         raise _invalid_token("This reset link is not valid.") from None
+    new_hash = hash_password(password)  # before the transaction: argon2id is slow
     person = db.get(Person, payload.get("pid")) if isinstance(payload, dict) else None
     secret = settings.secret_key.get_secret_value()
     if person is None or payload.get("fp") != session_fingerprint(person, secret):
         raise _invalid_token("This reset link has already been used.")
-    person.password_hash = hash_password(password)
+    person.password_hash = new_hash
     db.commit()
     return person
 
