@@ -115,3 +115,18 @@ def test_base_layout_is_accessible_and_has_the_not_therapy_footer(client: TestCl
 def test_production_refuses_the_development_secret() -> None:
     with pytest.raises(InvalidInputError, match="SECRET_KEY"):
         create_app(Settings(environment="production", database_url="sqlite://"))
+
+
+def test_an_unreachable_database_is_a_calm_503_page() -> None:
+    settings = Settings(environment="test", database_url="postgresql://nobody@127.0.0.1:1/none")
+    client = TestClient(create_app(settings))
+    page = client.get("/signin?next=/account")
+    assert page.status_code == 200  # the sign-in form needs no database
+    token = client.get("/api/csrf").json()["csrf_token"]
+    api = client.post(
+        "/api/session",
+        json={"email": "ada@example.org", "password": "whatever it is"},
+        headers={"X-CSRF-Token": token},
+    )
+    assert api.status_code == 503
+    assert api.json()["error"]["code"] == "unavailable"

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -192,6 +192,16 @@ def install_error_handlers(app: FastAPI) -> None:
         )
         return error_response(request, error)
 
+    async def on_database_unavailable(request: Request, exc: Exception) -> Response:
+        # The database is busy beyond its timeout ("database is locked") or unreachable.
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        error = AttunementError(
+            "The database is busy or cannot be reached right now. Nothing was changed.",
+            hint="Try again in a moment.",
+            code="unavailable",
+        )
+        return error_response(request, error)
+
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         error = AttunementError(
@@ -205,4 +215,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(DataError, on_data_error)
+    app.add_exception_handler(OperationalError, on_database_unavailable)
     app.add_exception_handler(Exception, on_unexpected)
