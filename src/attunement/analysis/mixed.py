@@ -945,7 +945,15 @@ def _fit(
     se = np.sqrt(np.diag(vcov))
     singular, singular_notes = _singularity(theta, model, z_names, statistics.group)
     notes.extend(singular_notes)
-    df = _satterthwaite(model, theta, log_delta, sigma, notes)
+    df = _satterthwaite(
+        model,
+        theta,
+        log_delta,
+        sigma,
+        notes,
+        labels=_varpar_labels(model, z_names, statistics),
+        terms=x_names,
+    )
     offset = statistics.beta_offset
     beta = ev.beta if offset is None else ev.beta + offset
     t_values = beta / se
@@ -1143,14 +1151,52 @@ def _variance_table(
     return pd.DataFrame(rows, columns=["group", "var1", "var2", "vcov", "sdcor"])
 
 
+def _varpar_labels(model: _Model, z_names: list[str], statistics: LmmStatistics) -> list[str]:
+    """Plain-words names of varpar = (theta, log delta, sigma), for messages.
+
+    theta (a lower-triangular element of Lambda, the relative Cholesky factor) is named by the
+    variance or covariance it mainly sets: a diagonal element the variance of its random
+    effect, an element below the diagonal the covariance of its row's and its column's random
+    effects. sigma is the residual SD of the reference level, log delta_s that of level s.
+    """
+    labels = [
+        f"the variance of {z_names[r]} across {statistics.group}"
+        if r == c
+        else f"the covariance of {z_names[c]} and {z_names[r]} across {statistics.group}"
+        for r, c in zip(model.rows, model.cols, strict=True)
+    ]
+    labels += [
+        f"the residual variance of {statistics.residual_groups} = {level}"
+        for level in statistics.strata[1:]
+    ]
+    reference = (
+        f" of {statistics.residual_groups} = {statistics.strata[0]}" if statistics.strata else ""
+    )
+    labels.append(f"the residual variance{reference}")
+    return labels
+
+
 def _satterthwaite(
-    model: _Model, theta: _Array, log_delta: _Array, sigma: float, notes: list[str]
+    model: _Model,
+    theta: _Array,
+    log_delta: _Array,
+    sigma: float,
+    notes: list[str],
+    *,
+    labels: list[str],
+    terms: list[str],
 ) -> _Array:
     """Satterthwaite degrees of freedom per fixed effect, as lmerTest computes them.
 
     The Hessian of the deviance in varpar = (theta, log delta, sigma) is taken by central
     differences of its analytic gradient; parameters on the boundary (a zero variance) are held
-    fixed, as the asymptotics do not apply to them.
+    fixed, as the asymptotics do not apply to them. The df do not depend on how the variance
+    parameters are written (theta, log delta and sigma here; nlme's or the natural
+    variances give the same df, see tests/analysis/reference/satterthwaite_varident.R).
+
+    A df below 1 is explained in ``notes``: with H = sum_k lambda_k v_k v_k', the denominator
+    g'Ag = 2 sum_k (v_k'g)^2 / lambda_k, and the note names the parameter that dominates the
+    eigenvector v_k contributing most (a direction in which the deviance is nearly flat).
     """
     base = np.concatenate([theta, log_delta, [sigma]])
     free = np.ones(base.size, dtype=bool)
@@ -1180,4 +1226,33 @@ def _satterthwaite(
     denom = np.einsum("ip,ij,jp->p", jac, a_mat, jac)
     with np.errstate(divide="ignore", invalid="ignore"):
         df = 2.0 * var_beta**2 / denom
+    low = np.flatnonzero(df < 1.0)
+    if low.size:
+        notes.append(_low_df_note(hess, jac, low, [labels[i] for i in index], terms))
     return np.asarray(df)
+
+
+def _low_df_note(
+    hess: _Array, jac: _Array, low: _Array, labels: list[str], terms: list[str]
+) -> str:
+    """Explain Satterthwaite df below 1: which nearly flat variance parameter causes them."""
+    values, vectors = np.linalg.eigh(hess)
+    causes: list[str] = []
+    for j in low:
+        share = (vectors.T @ jac[:, j]) ** 2 / np.where(values > 0, values, np.nan)
+        if not np.isfinite(share).any():
+            continue
+        direction = vectors[:, int(np.nanargmax(share))]
+        cause = labels[int(np.argmax(np.abs(direction)))]
+        if cause not in causes:
+            causes.append(cause)
+    names = ", ".join(terms[j] for j in low)
+    flat = " and ".join(causes) if causes else "a variance parameter"
+    return (
+        f"Satterthwaite degrees of freedom below 1 for {names}: their standard errors depend on "
+        f"{flat}, which the data barely determine (the likelihood is nearly flat in it), so "
+        "their t-tests and p-values are not reliable. The model is close to unidentified, for "
+        "example when a fixed effect and a random-effect covariance describe the same thing "
+        "(a group mean of one response predicting another, with correlated random "
+        "intercepts); simplify the random or the fixed effects."
+    )
