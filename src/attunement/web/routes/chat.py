@@ -6,7 +6,8 @@ export. It is read **in memory only**: the CSRF middleware holds the body (at mo
 :func:`~attunement.web.csrf.read_form_in_memory`, so no temporary file is written; the bytes go
 to :func:`attunement.conversation.read_chat_bytes` and the weekly signals to the same report as
 ``attunement chat report`` (:func:`attunement.reports.chat.render_chat_report`). Nothing of the
-file is stored: the page shows the result and offers it as a download from the page itself.
+file is stored: the page shows the result; "Save the report" (``POST /chat/report``) rebuilds the
+same self-contained HTML document from the signed weekly rows the page carries (below).
 
 Only if the person presses "Keep these weekly summaries" is anything stored: the aggregate
 weekly rows (numbers per participant and week, no words) as a
@@ -17,8 +18,8 @@ analysis computed; the token expires after :data:`KEEP_MAX_AGE_SECONDS`.
 
 - ``GET /chat``: the upload form. ``POST /chat``: the report (or the form again, with the
   question the file could not settle: day-first or month-first dates).
-- ``POST /chat/keep``; ``GET /chat/kept``, ``GET /chat/kept/{id}``,
-  ``POST /chat/kept/{id}/delete``.
+- ``POST /chat/report``: the report as a file to save. ``POST /chat/keep``, ``GET /chat/kept``,
+  ``GET /chat/kept/{id}``, ``POST /chat/kept/{id}/delete``: what the person chose to keep.
 - ``POST /api/chat/analysis``: the raw export as the request body; answers the summary, the
   weekly signals (``WEEKLY_COLUMNS``) and a ``keep_token``. ``POST /api/chat/kept`` keeps them,
   ``GET /api/chat/kept`` and ``GET /api/chat/kept/{id}`` read them, ``DELETE`` removes one.
@@ -27,10 +28,10 @@ analysis computed; the token expires after :data:`KEEP_MAX_AGE_SECONDS`.
 
 from __future__ import annotations
 
-import base64
 import math
 import re
 from collections.abc import Iterator
+from datetime import datetime
 from html import escape
 from typing import Annotated, Any, cast
 
@@ -217,21 +218,23 @@ def _weekly_records(weekly: pd.DataFrame) -> list[Row]:
     return rows
 
 
-def _report_parts(summary: ChatSummary, weekly: pd.DataFrame, title: str) -> tuple[str, str]:
-    """The report's body (shown inside the page) and the whole document (offered as download)."""
+def _report_body(summary: ChatSummary, weekly: pd.DataFrame, title: str) -> str:
+    """The report's body, to show inside a page (without its title and "made here" note)."""
     document = render_chat_report(weekly, summary, title=title)
     found = _BODY.search(document)
     body = found.group(1) if found else ""
     body = body.replace(f"<h1>{escape(title)}</h1>", "", 1)
-    return _MADE_HERE.sub("", body, count=1), document
+    return _MADE_HERE.sub("", body, count=1)
 
 
 def _serializer(settings: AppSettings) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(settings.secret_key.get_secret_value(), salt=KEEP_SALT)
 
 
-def _keep_token(settings: AppSettings, summary: ChatSummary, rows: list[Row]) -> str:
-    return str(_serializer(settings).dumps({"participants": summary.participants, "rows": rows}))
+def _keep_token(settings: AppSettings, summary: ChatSummary, rows: list[Row], title: str) -> str:
+    """The analysis's weekly rows, summary and title, signed (and compressed) for the page."""
+    payload = {"summary": summary.to_dict(), "rows": rows, "title": title}
+    return str(_serializer(settings).dumps(payload))
 
 
 def _kept_from_token(settings: AppSettings, token: str) -> dict[str, Any]:
@@ -271,7 +274,7 @@ def keep_summary(
         relationship_id=relationship_id,
         first_week=pd.Timestamp(weeks[0]).date(),
         last_week=pd.Timestamp(weeks[-1]).date(),
-        participants=dict(kept["participants"]),
+        participants=dict(kept["summary"]["participants"]),
         weekly={"rows": rows},
         shared=shared,
     )
@@ -308,15 +311,21 @@ def _read_kept(db: StoreSession, me: Person, kept_id: int) -> KeptChatSummary:
     )
 
 
-def _kept_frame(record: KeptChatSummary) -> tuple[ChatSummary, pd.DataFrame]:
-    frame = pd.DataFrame.from_records(record.weekly["rows"], columns=list(WEEKLY_COLUMNS))
+def _weekly_frame(rows: list[Row]) -> pd.DataFrame:
+    """The weekly-signals frame back from its JSON rows (:func:`_weekly_records`)."""
+    frame = pd.DataFrame.from_records(rows, columns=list(WEEKLY_COLUMNS))
     frame["week"] = pd.to_datetime(frame["week"])
     for column in WEEKLY_COLUMNS[2:]:
         frame[column] = pd.to_numeric(frame[column]).astype(float)
+    return frame
+
+
+def _kept_frame(record: KeptChatSummary) -> tuple[ChatSummary, pd.DataFrame]:
     participants = {str(k): int(v) for k, v in record.participants.items()}
     first = pd.Timestamp(record.first_week).to_pydatetime()
     last = pd.Timestamp(record.last_week).to_pydatetime()
-    return ChatSummary(sum(participants.values()), participants, first, last), frame
+    summary = ChatSummary(sum(participants.values()), participants, first, last)
+    return summary, _weekly_frame(record.weekly["rows"])
 
 
 def _kept_out(record: KeptChatSummary, me: Person) -> KeptOut:
@@ -405,11 +414,8 @@ async def upload(
             status_code=422,
         )
     title = "Conversation report" if pseudonymous else f"Conversation: {filename}"
-    body, document = _report_parts(summary, weekly, title)
+    body = _report_body(summary, weekly, title)
     relationships = await run_in_threadpool(my_relationships, db, me)
-    download = "data:text/html;charset=utf-8;base64," + base64.b64encode(
-        document.encode("utf-8")
-    ).decode("ascii")
     return render(
         request,
         "chat/report.html",
@@ -417,12 +423,31 @@ async def upload(
             "title": title,
             "summary": summary,
             "report_body": body,
-            "download_href": download,
             "pseudonymous": pseudonymous,
             "weeks": int(weekly["week"].nunique()),
-            "keep_token": _keep_token(settings, summary, _weekly_records(weekly)),
+            "keep_token": _keep_token(settings, summary, _weekly_records(weekly), title),
             "relationships": [(rel.id, rel.title) for rel in relationships],
         },
+    )
+
+
+@router.post("/chat/report", include_in_schema=False)
+def report_file(settings: AppSettings, me: CurrentUser, fields: FormFields) -> Response:
+    """The analysis the page showed as a self-contained HTML file (rebuilt from its signed
+    weekly rows; the export itself is long gone)."""
+    kept = _kept_from_token(settings, fields.get("keep_token", ""))
+    summary_fields = kept["summary"]
+    summary = ChatSummary(
+        int(summary_fields["messages"]),
+        {str(k): int(v) for k, v in summary_fields["participants"].items()},
+        datetime.fromisoformat(summary_fields["first"]) if summary_fields["first"] else None,
+        datetime.fromisoformat(summary_fields["last"]) if summary_fields["last"] else None,
+    )
+    document = render_chat_report(_weekly_frame(kept["rows"]), summary, title=str(kept["title"]))
+    return Response(
+        document,
+        media_type="text/html; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="conversation-report.html"'},
     )
 
 
@@ -466,7 +491,7 @@ def kept_page(request: Request, db: DbSession, me: CurrentUser, kept_id: IdPath)
     titles = {rel.id: rel.title for rel in my_relationships(db, me, include_former=True)}
     owner = me if record.person_id == me.id else db.get(Person, record.person_id)
     title = "Kept chat summaries"
-    body, _ = _report_parts(summary, frame, title)
+    body = _report_body(summary, frame, title)
     return render(
         request,
         "chat/kept.html",
@@ -539,7 +564,9 @@ async def api_analysis(
     )
     rows = _weekly_records(weekly)
     return ChatAnalysis(
-        summary=summary.to_dict(), weekly=rows, keep_token=_keep_token(settings, summary, rows)
+        summary=summary.to_dict(),
+        weekly=rows,
+        keep_token=_keep_token(settings, summary, rows, f"Conversation: {filename}"),
     )
 
 
