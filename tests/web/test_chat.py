@@ -8,9 +8,11 @@ uploaded; a control shows the hook does see Starlette's default parser write tha
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import sys
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -155,6 +157,15 @@ def test_pseudonymized_report_has_no_names(web: WebPerson) -> None:
     for shown in (page.text, saved_report(web, page.text)):
         assert "Maya" not in shown
         assert "Jonas" not in shown
+
+
+def test_whatsapp_zip_is_read_in_memory(web: WebPerson) -> None:
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("WhatsApp Chat with Maya.txt", DMY.read_bytes())
+    page = upload(web, packed.getvalue(), "WhatsApp Chat with Maya.zip")
+    assert page.status_code == 200, page.text[:800]
+    assert f"{summarize_chat(read_chat(DMY)).messages} messages" in page.text
 
 
 def test_telegram_export_is_read(web: WebPerson) -> None:
