@@ -32,9 +32,23 @@ response z with indicators s_M and s_Y, and one mixed model is fitted,
 
 with separate residual variances for the M and Y rows (``residual_groups``, nlme's
 ``varIdent``), so that the covariance sigma_ab of a_i and b_i is estimated. X and M enter as
-person-mean-centred (within) parts; with ``between=True`` (default) their person means enter as
-fixed covariates so that a, b and c' are pure within-person effects (Zhang, Zyphur & Preacher,
-2009, *Organizational Research Methods* 12, 695-719; Bauer's note on centring in 1-1-1 models).
+person-mean-centred (within) parts, so a, b and c' are pure within-person effects (Zhang, Zyphur
+& Preacher, 2009, *Organizational Research Methods* 12, 695-719; Bauer's note on centring in
+1-1-1 models). With ``between=True`` (default) X's person mean enters both equations
+(``s_m_x_between``, ``s_y_x_between``).
+
+**The mediator's person mean is not in the outcome equation.** With M person-mean centred, the
+mediator's random intercept d_Mi is M's (latent) person mean, and the between-person association
+of M and Y is carried by cov(d_M, d_Y). Adding the observed mean of M as a fixed effect in the
+outcome equation describes that association twice: with T occasions the person means give
+Var(mbar) = tau_M + sigma_M^2/T and Cov(ybar, mbar) = beta Var(mbar) + tau_MY, so beta and
+tau_MY are separable only through differences in T between persons. In the former default
+(mean in, intercepts correlated) the REML Hessian had one eigenvalue of 0.12 against 158-43,000,
+Satterthwaite df below 1 and between-person estimates that moved from -0.07 to 0.55 with the
+random-effect structure; ``benchmarks/mediation_recovery.py`` shows the within-person paths are
+unaffected by leaving it out, and that the between-person M -> Y slope is then recovered, as
+the slope of the latent person means, by cov(d_M, d_Y) / var(d_M) (Lüdtke et al. 2008's latent
+covariate; the MSEM view of Preacher, Zyphur & Zhang 2010).
 
 The **average indirect effect** is E(a_i b_i) = a b + sigma_ab (Kenny, Korchmaros & Bolger,
 2003); the **total effect** c = c' + a b + sigma_ab; the **proportion mediated** is
@@ -269,10 +283,7 @@ def mediation_111(
     data, n_dropped, messages = _prepare(frame, columns, what="1-1-1 mediation")
     data = person_mean_centre(data, "person", ["x", "m"])
     stacked = _stack(data, between=between)
-    random_terms = ["s_m", "s_y", "a_path", "b_path"] + (["c_path"] if random_c_prime else [])
-    fixed_terms = ["s_m", "s_y", "a_path", "b_path", "c_path"]
-    if between:
-        fixed_terms += ["s_m_x_between", "s_y_m_between", "s_y_x_between"]
+    fixed_terms, random_terms = _mediation_terms(between=between, random_c_prime=random_c_prime)
     formula = f"z ~ 0 + {' + '.join(fixed_terms)} + (0 + {' + '.join(random_terms)} | person)"
     fit = _fit(formula, stacked, reml=reml, residual_groups="equation")
     messages.extend(fit.messages)
@@ -352,6 +363,21 @@ def mediation_111(
     )
 
 
+def _mediation_terms(*, between: bool, random_c_prime: bool) -> tuple[list[str], list[str]]:
+    """Fixed and random terms of the stacked model.
+
+    The outcome equation never holds the mediator's person mean: with the person-mean-centred
+    mediator, the mediator's random intercept d_M *is* its (latent) person mean, so a fixed
+    effect of the observed mean beside a free cov(d_M, d_Y) describes the between-person
+    association of M and Y twice and is not identified (see the module docstring).
+    """
+    fixed = ["s_m", "s_y", "a_path", "b_path", "c_path"]
+    if between:
+        fixed += ["s_m_x_between", "s_y_x_between"]
+    random = ["s_m", "s_y", "a_path", "b_path"] + (["c_path"] if random_c_prime else [])
+    return fixed, random
+
+
 def _path_row(
     quantity: str, estimate: float, se: float, low: float, high: float, method: str = ""
 ) -> dict[str, Any]:
@@ -400,6 +426,7 @@ def _variance_parameter_covariance(
     random: list[str],
     *,
     information: Literal["observed", "expected"] = "observed",
+    blocks: list[list[str]] | None = None,
 ) -> pd.DataFrame:
     """Inverse information of the variance parameters (G elements, residual variances).
 
@@ -415,10 +442,16 @@ def _variance_parameter_covariance(
     V vanish). P y = W r with r the GLS residuals. The trace splits over persons as
     sum_i tr(W_i D_a W_i D_b) - 2 tr(C T_ab) + tr(C S_a C S_b) with S_a = sum X_i'W_i D_a W_i X_i
     and T_ab = sum X_i'W_i D_a W_i D_b W_i X_i (the last two terms only for REML).
+
+    ``blocks``: independent blocks of random effects (covariances across blocks are fixed at
+    zero and are not parameters); by default one block of all of ``random``.
     """
     g = _submatrix(fit.random_cov, random)
     q = len(random)
-    pairs = [(j, k) for j in range(q) for k in range(j, q)]
+    block_of = {name: b for b, names in enumerate(blocks or [random]) for name in names}
+    pairs = [
+        (j, k) for j in range(q) for k in range(j, q) if block_of[random[j]] == block_of[random[k]]
+    ]
     levels = list(fit.residual_sd)
     names = [f"{random[j]}|{random[k]}" for j, k in pairs] + [f"residual|{lv}" for lv in levels]
     n_par = len(names)

@@ -83,7 +83,10 @@ st$s_m_x_between <- st$s_m * rep(sx$between, 2)
 st$s_y_m_between <- st$s_y * rep(sm$between, 2)
 st$s_y_x_between <- st$s_y * rep(sx$between, 2)
 write.csv(st, "mediation_stacked_r.csv", row.names = FALSE)
-med <- lme(z ~ 0 + s_m + s_y + a_path + b_path + c_path + s_m_x_between + s_y_m_between + s_y_x_between,
+# The mediator's person mean (s_y_m_between, kept in the CSV for the engine's Satterthwaite test)
+# is NOT in the outcome equation: beside the correlated random intercepts of M and Y it is not
+# identified (see process.py). X's person mean enters both equations.
+med <- lme(z ~ 0 + s_m + s_y + a_path + b_path + c_path + s_m_x_between + s_y_x_between,
            random = ~ 0 + s_m + s_y + a_path + b_path + c_path | person,
            weights = varIdent(form = ~ 1 | equation), data = st, method = "REML",
            control = lmeControl(msMaxIter = 500, msMaxEval = 20000, .relStep = 1e-3))
