@@ -26,6 +26,7 @@ from sqlalchemy import Engine, inspect, text
 from starlette.requests import Request
 
 from attunement.conversation import WEEKLY_COLUMNS, read_chat, summarize_chat
+from attunement.reports.chat import chat_report
 from attunement.web.csrf import MAX_BODY_BYTES
 from tests.web.people import PASSWORD, WebPerson, create_relationship, csrf_from, pair
 
@@ -147,6 +148,23 @@ def test_upload_shows_the_report_and_keeps_nothing(web: WebPerson, app: FastAPI)
         assert text_of_message not in html
         assert text_of_message not in document
     assert row_counts(app) == before
+
+
+def _report_section(html: str) -> str:
+    found = re.search(r'<section class="chat-report">(.*?)</section>', html, re.DOTALL)
+    assert found is not None
+    return found.group(1)
+
+
+def test_saved_and_kept_reports_are_the_cli_report(web: WebPerson) -> None:
+    """The saved file is byte for byte what ``attunement chat report`` writes, and the kept
+    summary shows the same numbers: nothing is lost on the way through the page and the store."""
+    page = upload(web, DMY.read_bytes(), "chat.txt")
+    expected = chat_report(read_chat(DMY), title="Conversation: chat.txt")
+    assert saved_report(web, page.text) == expected
+    kept = keep_from_page(web, page.text, create_relationship(web))
+    shown = web.get(kept.headers["location"]).text
+    assert _report_section(shown) == _report_section(page.text)
 
 
 def test_pseudonymized_report_has_no_names(web: WebPerson) -> None:
