@@ -210,3 +210,80 @@ def test_ml_mediation_and_expected_information(diary: pd.DataFrame) -> None:
     assert se_obs == pytest.approx(r_paths.loc["sigma_ab", "se"])
     assert se_exp == pytest.approx(se_obs, rel=0.25)
     assert se_exp != pytest.approx(se_obs, rel=1e-6)
+
+
+def test_between_person_paths_match_nlme(mediation: object, diary: pd.DataFrame) -> None:
+    from attunement.analysis import process as module
+
+    assert isinstance(mediation, module.MediationResult)
+    assert mediation.between_paths is not None
+    paths = mediation.between_paths.set_index("quantity")
+    assert list(paths.index) == [
+        "a_between",
+        "b_between",
+        "c_prime_between",
+        "indirect_between",
+        "total_between",
+    ]
+    fixed = pd.read_csv(REF / "mediation_fixed_r.csv").set_index("term")
+    varcomp = _r_values("mediation_varcomp_r.csv")
+    a_b = paths.loc["a_between", "estimate"]
+    c_b = paths.loc["total_between", "estimate"]
+    b_b = paths.loc["b_between", "estimate"]
+    assert a_b == pytest.approx(fixed.loc["s_m_x_between", "estimate"], rel=1e-5)
+    assert c_b == pytest.approx(fixed.loc["s_y_x_between", "estimate"], rel=1e-5)
+    assert paths.loc["a_between", "se"] == pytest.approx(fixed.loc["s_m_x_between", "se"], rel=1e-4)
+    # b_B = cov(d_M, d_Y) / var(d_M) (measured: 1e-5 relative to nlme)
+    assert b_b == pytest.approx(varcomp["b_between"], rel=1e-4)
+    assert paths.loc["indirect_between", "estimate"] == pytest.approx(a_b * b_b)
+    assert paths.loc["c_prime_between", "estimate"] == pytest.approx(c_b - a_b * b_b)
+    # The information behind the Monte Carlo draws of (var d_M, cov(d_M, d_Y)): its delta-method
+    # SE of b_B equals nlme's (apVar + delta method) to the accuracy of nlme's Hessian.
+    info = module._variance_parameter_covariance(
+        module._stack(
+            module.person_mean_centre(
+                module._prepare(
+                    diary,
+                    {
+                        "person": "person",
+                        "x": "emotional_disclosure",
+                        "m": "responsiveness",
+                        "y": "intimacy",
+                    },
+                    what="test",
+                )[0],
+                "person",
+                ["x", "m"],
+            ),
+            between=True,
+        ),
+        mediation.fit,
+        *module._mediation_terms(between=True, random_c_prime=True),
+    )
+    g = mediation.random_cov
+    tau_m, tau_my = g.loc["s_m", "s_m"], g.loc["s_m", "s_y"]
+    grad = np.array([-tau_my / tau_m**2, 1 / tau_m])
+    cov = info.loc[["s_m|s_m", "s_m|s_y"], ["s_m|s_m", "s_m|s_y"]].to_numpy()
+    assert np.sqrt(grad @ cov @ grad) == pytest.approx(varcomp["se_b_between"], rel=2e-3)
+    # The Monte Carlo SD of the ratio is near the delta-method SE (the ratio is skewed a little)
+    assert paths.loc["b_between", "se"] == pytest.approx(varcomp["se_b_between"], rel=0.05)
+    for quantity in paths.index:
+        assert paths.loc[quantity, "ci_low"] < paths.loc[quantity, "estimate"]
+        assert paths.loc[quantity, "estimate"] < paths.loc[quantity, "ci_high"]
+    out = json.loads(json.dumps(mediation.to_dict()))
+    assert out["between"]["b_between"]["ci_method"] == "monte-carlo"
+    assert out["between"]["a_between"]["ci_method"] == "wald"
+
+
+def test_mediation_without_between_person_terms(diary: pd.DataFrame) -> None:
+    small = diary[diary["person"].isin(sorted(set(diary["person"]))[:60])]
+    within = mediation_111(small, between=False, random_c_prime=False, draws=2000)
+    assert within.between_paths is None
+    assert "_between" not in within.fit.formula
+    assert within.to_dict()["between"] is None
+    with_means = mediation_111(small, random_c_prime=False, draws=2000)
+    # The within-person paths hardly move when X's person mean enters (centred predictors)
+    for quantity in ("a", "b", "c_prime"):
+        got = within.paths.set_index("quantity").loc[quantity, "estimate"]
+        ref = with_means.paths.set_index("quantity").loc[quantity, "estimate"]
+        assert got == pytest.approx(ref, abs=0.01)

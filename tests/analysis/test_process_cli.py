@@ -39,6 +39,7 @@ def test_process_json_has_mediation_paths_and_the_intimacy_model() -> None:
         assert {"estimate", "se", "ci_low", "ci_high"} <= set(payload[key])
     assert payload["a"]["estimate"] == pytest.approx(0.371930280180296, rel=1e-5)
     assert payload["seed"] == 5
+    assert payload["between"]["b_between"]["estimate"] == pytest.approx(0.5809782, rel=1e-4)
     model = payload["intimacy_model"]
     assert model["effects"]["emotional_within"]["estimate"] == pytest.approx(0.4006588, rel=1e-5)
     assert "2 of 1872 rows" in err
@@ -172,3 +173,21 @@ def test_report_command_writes_one_html_file(tmp_path: Path) -> None:
     code, _, err = run("report", str(REF / "outcomes.csv"), "-o", str(tmp_path / "no" / "x.html"))
     assert code == 2
     assert "Cannot write the report" in err
+
+
+def test_process_text_shows_between_person_paths_unless_asked_not_to(tmp_path: Path) -> None:
+    diary = pd.read_csv(REF / "process_data.csv")
+    diary = diary[diary["person"].isin(sorted(set(diary["person"]))[:50])]
+    path = tmp_path / "diary.csv"
+    diary.to_csv(path, index=False)
+    common = ["analyze", "process", str(path), "--random", "intercept", "--draws", "1000"]
+    code, out, err = run(*common, "--fixed-c-prime")
+    assert code == 0, err
+    assert "1-1-1 mediation" in out
+    assert "Between persons" in out
+    assert "b_between" in out
+    code, out, err = run(*common, "--fixed-c-prime", "--no-between")
+    assert code == 0, err
+    assert "1-1-1 mediation" in out
+    assert "Between persons" not in out
+    assert "_between" not in out.split("1-1-1 mediation")[1]

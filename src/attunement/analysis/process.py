@@ -209,6 +209,11 @@ class MediationResult:
     ``ci_low``, ``ci_high`` and ``ci_method`` (``"wald"`` for a, b and c' from the t
     distribution with Satterthwaite df; ``"wald-normal"`` for sigma_ab; ``"monte-carlo"`` for
     the rest). ``fit``: the stacked mixed model.
+
+    ``between_paths`` (``between=True``; else ``None``): the between-person decomposition, same
+    columns, quantities ``a_between`` (X's person mean -> M's), ``b_between`` (M's latent person
+    mean -> Y's, holding X's mean: cov(d_M, d_Y) / var(d_M)), ``c_prime_between``,
+    ``indirect_between`` (a_between * b_between) and ``total_between`` (X's person mean -> Y's).
     """
 
     paths: pd.DataFrame
@@ -222,19 +227,13 @@ class MediationResult:
     confidence: float
     messages: tuple[str, ...]
     columns: dict[str, str]
+    between_paths: pd.DataFrame | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for row in self.paths.itertuples():
-            out[str(row.quantity)] = {
-                "estimate": _num(row.estimate),
-                "se": _num(row.se),
-                "ci_low": _num(row.ci_low),
-                "ci_high": _num(row.ci_high),
-                "ci_method": str(row.ci_method),
-            }
+        out: dict[str, Any] = _paths_dict(self.paths)
         out.update(
             {
+                "between": None if self.between_paths is None else _paths_dict(self.between_paths),
                 "model": "mediation_111",
                 "confidence": self.confidence,
                 "draws": self.draws,
@@ -252,6 +251,19 @@ class MediationResult:
             }
         )
         return out
+
+
+def _paths_dict(paths: pd.DataFrame) -> dict[str, Any]:
+    return {
+        str(row.quantity): {
+            "estimate": _num(row.estimate),
+            "se": _num(row.se),
+            "ci_low": _num(row.ci_low),
+            "ci_high": _num(row.ci_high),
+            "ci_method": str(row.ci_method),
+        }
+        for row in paths.itertuples()
+    }
 
 
 def mediation_111(
@@ -273,6 +285,12 @@ def mediation_111(
     One row per person and occasion with the predictor ``x`` (e.g. emotional disclosure), the
     mediator ``m`` (perceived partner responsiveness) and the outcome ``y`` (intimacy). Rows
     missing any of them are left out (listwise; counted). ``seed`` seeds the Monte Carlo draws.
+
+    ``between=True`` adds X's person mean to both equations and returns the between-person
+    decomposition in ``between_paths``; ``between=False`` leaves person means out (the random
+    intercepts absorb all between-person differences) and reports within-person paths only.
+    The mediator's observed person mean is never a predictor of the outcome (not identified
+    beside the correlated random intercepts; see the module docstring).
     """
     _check_confidence(confidence)
     if draws < 1000:
@@ -348,6 +366,9 @@ def mediation_111(
             "The total effect's interval includes zero, so the proportion mediated is "
             "unstable and hard to interpret."
         )
+    between_paths = None
+    if between:
+        between_paths = _between_paths(fit, info_cov, rng, draws, confidence, messages)
     return MediationResult(
         paths=pd.DataFrame(rows),
         fit=fit,
@@ -360,7 +381,68 @@ def mediation_111(
         confidence=confidence,
         messages=tuple(messages),
         columns=dict(columns),
+        between_paths=between_paths,
     )
+
+
+def _between_paths(
+    fit: LmmResult,
+    info_cov: pd.DataFrame,
+    rng: np.random.Generator,
+    draws: int,
+    confidence: float,
+    messages: list[str],
+) -> pd.DataFrame:
+    """The between-person paths from X's person mean and the random intercepts.
+
+    d_M and d_Y are the person's latent means of M and Y net of X's person mean, so the
+    between-person M -> Y slope holding X's mean is b_B = cov(d_M, d_Y) / var(d_M) (the
+    latent-covariate slope, free of the unreliability of observed person means; Lüdtke et al.
+    2008). a_B and the total c_B are the fixed effects of X's mean; c'_B = c_B - a_B b_B. Monte
+    Carlo: (a_B, c_B) from their estimated covariance and, independently, (var d_M, cov) from
+    the inverse observed information, as for the within-person indirect effect.
+    """
+    tail = (1 - confidence) / 2
+    fixed = _fixed_lookup(fit)
+    terms = ["s_m_x_between", "s_y_x_between"]
+    mean = np.array([fixed[t]["estimate"] for t in terms])
+    sample = rng.multivariate_normal(mean, _submatrix(fit.vcov, terms), size=draws)
+    g = _submatrix(fit.random_cov, ["s_m", "s_y"])
+    tau_m, tau_my = float(g[0, 0]), float(g[0, 1])
+    cov_g = _submatrix(info_cov, ["s_m|s_m", "s_m|s_y"])
+    nan = float("nan")
+    if tau_m < 1e-8 or not np.all(np.isfinite(cov_g)) or np.linalg.eigvalsh(cov_g)[0] <= 0:
+        messages.append(
+            "The mediator's person means hardly vary beyond what X's person mean explains (or "
+            "their variance is not estimable), so the between-person mediator -> outcome path "
+            "is not reported."
+        )
+        b_b, g_draws = nan, np.full((draws, 2), nan)
+    else:
+        b_b = tau_my / tau_m
+        g_draws = rng.multivariate_normal([tau_m, tau_my], cov_g, size=draws)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        b_draws = np.where(g_draws[:, 0] > 0, g_draws[:, 1] / g_draws[:, 0], nan)
+    a_b, c_b = mean
+    indirect_draws = sample[:, 0] * b_draws
+    direct_draws = sample[:, 1] - indirect_draws
+
+    def mc(estimate: float, values: _Array, quantity: str) -> dict[str, Any]:
+        if not np.isfinite(estimate) or np.isnan(values).mean() > 0.01:
+            return _path_row(quantity, estimate, nan, nan, nan)
+        low, high = np.nanquantile(values, [tail, 1 - tail])
+        return _path_row(quantity, estimate, float(np.nanstd(values, ddof=1)), low, high)
+
+    rows = []
+    for quantity, term in (("a_between", terms[0]), ("total_between", terms[1])):
+        row = fixed[term]
+        crit = float(stats.t.ppf(1 - tail, row["df"]))
+        est, se = row["estimate"], row["se"]
+        rows.append(_path_row(quantity, est, se, est - crit * se, est + crit * se, "wald"))
+    rows.insert(1, mc(b_b, b_draws, "b_between"))
+    rows.insert(2, mc(c_b - a_b * b_b, direct_draws, "c_prime_between"))
+    rows.insert(3, mc(a_b * b_b, indirect_draws, "indirect_between"))
+    return pd.DataFrame(rows)
 
 
 def _mediation_terms(*, between: bool, random_c_prime: bool) -> tuple[list[str], list[str]]:

@@ -106,6 +106,12 @@ def analyze() -> None:
     help="Random slopes of the within-person predictors, or a random intercept only.",
 )
 @click.option("--fixed-c-prime", is_flag=True, help="Mediation: no random c' slope.")
+@click.option(
+    "--between/--no-between",
+    default=True,
+    show_default=True,
+    help="Mediation: add the person mean of the predictor and report between-person paths.",
+)
 @click.option("--reml/--ml", default=True, show_default=True, help="REML or ML estimation.")
 @click.option("--draws", default=20_000, show_default=True, help="Monte Carlo draws.")
 @click.option("--seed", default=0, show_default=True, help=_SEED_HELP)
@@ -121,6 +127,7 @@ def process_command(
     mediation: bool,
     random: str,
     fixed_c_prime: bool,
+    between: bool,
     reml: bool,
     draws: int,
     seed: int,
@@ -131,8 +138,9 @@ def process_command(
     The model of Laurenceau, Barrett & Pietromonaco (1998) and the stacked mediation of Bauer,
     Preacher & Gil (2006) with a Monte Carlo interval of the indirect effect.
     FILE is a long diary: one row per person and interaction (or day). With --json the output
-    is {"a": {...}, "b": {...}, "c_prime": {...}, "indirect": {...}, ..., "intimacy_model": {...}}
-    when the mediation runs, each with estimate, se (where defined), ci_low and ci_high.
+    is {"a": {...}, "b": {...}, "c_prime": {...}, "indirect": {...}, ..., "between": {...},
+    "intimacy_model": {...}} when the mediation runs, each with estimate, se (where defined),
+    ci_low and ci_high; "between" holds the between-person paths (null with --no-between).
     """
     frame = read_table(file)
     model = process_model(
@@ -154,6 +162,7 @@ def process_command(
             m=responsiveness,
             y=intimacy,
             random_c_prime=not fixed_c_prime,
+            between=between,
             reml=reml,
             draws=draws,
             seed=seed,
@@ -183,6 +192,9 @@ def process_command(
             f"({med.draws:,} Monte Carlo draws, seed {med.seed})"
         )
         click.echo(_table(med.paths))
+        if med.between_paths is not None:
+            click.echo("Between persons (person means; b_between from the latent means):")
+            click.echo(_table(med.between_paths))
         _notes([m for m in med.messages if m not in model.messages])
 
 

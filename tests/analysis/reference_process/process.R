@@ -109,14 +109,24 @@ grad[i_sd_a] <- r_ab * sd_a * sd_b
 grad[i_sd_b] <- r_ab * sd_a * sd_b
 grad[i_cor] <- sd_a * sd_b * 2 * exp(pars[i_cor]) / (exp(pars[i_cor]) + 1)^2
 se_sab <- sqrt(drop(t(grad) %*% med$apVar %*% grad))
+# Between-person M -> Y slope of the latent person means: b_B = cov(d_M, d_Y) / var(d_M)
+# = r_12 sd_Y / sd_M; its SE by the delta method (log sds 1, 2; correlation (1, 2) is par 6).
+r_my <- (exp(pars[6]) - 1) / (exp(pars[6]) + 1)
+b_between <- r_my * exp(pars[2]) / exp(pars[1])
+grad_b <- rep(0, length(pars))
+grad_b[1] <- -b_between
+grad_b[2] <- b_between
+grad_b[6] <- exp(pars[2]) / exp(pars[1]) * 2 * exp(pars[6]) / (exp(pars[6]) + 1)^2
+se_b_between <- sqrt(drop(t(grad_b) %*% med$apVar %*% grad_b))
 
 res <- data.frame(term = rownames(tt), estimate = tt[, 1], se = tt[, 2], row.names = NULL)
 write.csv(res, "mediation_fixed_r.csv", row.names = FALSE)
 vc <- data.frame(name = c("sigma_ab", "sigma_ab_check", "se_sigma_ab", "sd_a", "sd_b", "sigma_mediator",
-                          "sigma_outcome", "loglik"),
+                          "sigma_outcome", "loglik", "b_between", "se_b_between"),
                  value = c(G_hat["a_path", "b_path"], r_ab * sd_a * sd_b, se_sab,
                            sqrt(G_hat["a_path", "a_path"]), sqrt(G_hat["b_path", "b_path"]),
-                           sig, sig * ratio, as.numeric(logLik(med))))
+                           sig, sig * ratio, as.numeric(logLik(med)),
+                           b_between, se_b_between))
 write.csv(vc, "mediation_varcomp_r.csv", row.names = FALSE)
 write.csv(as.matrix(G_hat[1:5, 1:5]), "mediation_G_r.csv")
 
