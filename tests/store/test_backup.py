@@ -126,3 +126,12 @@ def test_postgres_is_pointed_to_pg_dump() -> None:
     with pytest.raises(InvalidInputError) as caught:
         backup_sqlite("postgresql://u@localhost/db")
     assert "pg_dump" in (caught.value.hint or "")
+
+
+def test_a_malformed_database_url_is_a_clear_error(sqlite_url: str, tmp_path: Path) -> None:
+    backup = backup_sqlite(sqlite_url, tmp_path / "backup.sqlite3").path
+    with pytest.raises(InvalidInputError, match="Not a database URL: notaurl") as caught:
+        backup_sqlite("notaurl")
+    assert "sqlite:///" in (caught.value.hint or "")
+    with pytest.raises(InvalidInputError, match="Not a database URL: notaurl"):
+        restore_sqlite(backup, "notaurl")

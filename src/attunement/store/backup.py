@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, Engine
 
 from attunement.errors import InvalidInputError
-from attunement.store.engine import create_engine_from_url, make_session_factory
+from attunement.store.engine import create_engine_from_url, make_session_factory, normalize_url
 from attunement.store.migrate import head_revision, upgrade
 from attunement.store.models import AuditAction
 from attunement.store.records import record_audit
@@ -54,7 +54,7 @@ class BackupInfo:
 
 
 def _sqlite_path(engine_or_url: Engine | str | URL) -> Path:
-    url = engine_or_url.url if isinstance(engine_or_url, Engine) else make_url(engine_or_url)
+    url = engine_or_url.url if isinstance(engine_or_url, Engine) else normalize_url(engine_or_url)
     if url.get_backend_name() != "sqlite":
         raise InvalidInputError(
             "attunement backup and restore work on SQLite databases.", hint=PG_DUMP_HINT

@@ -68,7 +68,7 @@ def normalize_url(url: str | URL) -> URL:
 
 def is_sqlite(engine_or_url: Engine | str | URL) -> bool:
     """Whether the engine or URL is a SQLite database."""
-    url = engine_or_url.url if isinstance(engine_or_url, Engine) else make_url(engine_or_url)
+    url = engine_or_url.url if isinstance(engine_or_url, Engine) else normalize_url(engine_or_url)
     return url.get_backend_name() == "sqlite"
 
 
