@@ -238,7 +238,7 @@ def test_between_person_paths_match_nlme(mediation: object, diary: pd.DataFrame)
     assert paths.loc["indirect_between", "estimate"] == pytest.approx(a_b * b_b)
     assert paths.loc["c_prime_between", "estimate"] == pytest.approx(c_b - a_b * b_b)
     # The information behind the Monte Carlo draws of (var d_M, cov(d_M, d_Y)): its delta-method
-    # SE of b_B equals nlme's (apVar + delta method) to the accuracy of nlme's Hessian.
+    # SE of b_B equals nlme's (apVar + delta method): measured 1.2e-4 relative.
     info = module._variance_parameter_covariance(
         module._stack(
             module.person_mean_centre(
@@ -264,7 +264,7 @@ def test_between_person_paths_match_nlme(mediation: object, diary: pd.DataFrame)
     tau_m, tau_my = g.loc["s_m", "s_m"], g.loc["s_m", "s_y"]
     grad = np.array([-tau_my / tau_m**2, 1 / tau_m])
     cov = info.loc[["s_m|s_m", "s_m|s_y"], ["s_m|s_m", "s_m|s_y"]].to_numpy()
-    assert np.sqrt(grad @ cov @ grad) == pytest.approx(varcomp["se_b_between"], rel=2e-3)
+    assert np.sqrt(grad @ cov @ grad) == pytest.approx(varcomp["se_b_between"], rel=1e-3)
     # The Monte Carlo SD of the ratio is near the delta-method SE (the ratio is skewed a little)
     assert paths.loc["b_between", "se"] == pytest.approx(varcomp["se_b_between"], rel=0.05)
     for quantity in paths.index:
