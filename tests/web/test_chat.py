@@ -367,13 +367,13 @@ def test_keeping_refuses_forged_tokens_and_others_relationships(
         follow_redirects=False,
     )
     assert no_csrf.status_code == 403
-    # someone else cannot keep Ada's analysis: the token works, but only in their relationships
-    assert (
-        other_web.post(
-            "/chat/keep", {"keep_token": token.group(1), "relationship": str(own)}
-        ).status_code
-        == 404
+    # someone else cannot keep (or save) Ada's analysis, even in their own relationship
+    stolen = other_web.post(
+        "/chat/keep", {"keep_token": token.group(1), "relationship": str(theirs)}
     )
+    assert stolen.status_code == 422
+    assert "come from someone else" in stolen.text
+    assert other_web.post("/chat/report", {"keep_token": token.group(1)}).status_code == 422
     assert kept_rows(app) == []
 
 

@@ -233,13 +233,15 @@ def _serializer(settings: AppSettings) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(settings.secret_key.get_secret_value(), salt=KEEP_SALT)
 
 
-def _keep_token(settings: AppSettings, summary: ChatSummary, rows: list[Row], title: str) -> str:
-    """The analysis's weekly rows, summary and title, signed (and compressed) for the page."""
-    payload = {"summary": summary.to_dict(), "rows": rows, "title": title}
+def _keep_token(
+    settings: AppSettings, me: Person, summary: ChatSummary, rows: list[Row], title: str
+) -> str:
+    """The analysis's weekly rows, summary and title, signed (and compressed) for ``me``."""
+    payload = {"pid": me.id, "summary": summary.to_dict(), "rows": rows, "title": title}
     return str(_serializer(settings).dumps(payload))
 
 
-def _kept_from_token(settings: AppSettings, token: str) -> dict[str, Any]:
+def _kept_from_token(settings: AppSettings, me: Person, token: str) -> dict[str, Any]:
     try:
         value = _serializer(settings).loads(token, max_age=KEEP_MAX_AGE_SECONDS)
     except SignatureExpired:
@@ -254,7 +256,13 @@ def _kept_from_token(settings: AppSettings, token: str) -> dict[str, Any]:
             hint="Upload the chat again and keep the result from its page.",
             problems=[Problem("not a valid keep token", column="keep_token")],
         ) from None
-    if not isinstance(value, dict) or not value.get("rows"):
+    if not isinstance(value, dict) or value.get("pid") != me.id:
+        raise InvalidInputError(
+            "These weekly summaries come from someone else's analysis.",
+            hint="Each person keeps only what they analysed themselves.",
+            problems=[Problem("made for another account", column="keep_token")],
+        )
+    if not value.get("rows"):
         raise InvalidInputError("There is nothing to keep in this analysis.")
     return value
 
@@ -427,7 +435,7 @@ async def upload(
             "report_body": body,
             "pseudonymous": pseudonymous,
             "weeks": int(weekly["week"].nunique()),
-            "keep_token": _keep_token(settings, summary, _weekly_records(weekly), title),
+            "keep_token": _keep_token(settings, me, summary, _weekly_records(weekly), title),
             "relationships": [(rel.id, rel.title) for rel in relationships],
         },
     )
@@ -437,7 +445,7 @@ async def upload(
 def report_file(settings: AppSettings, me: CurrentUser, fields: FormFields) -> Response:
     """The analysis the page showed as a self-contained HTML file (rebuilt from its signed
     weekly rows; the export itself is long gone)."""
-    kept = _kept_from_token(settings, fields.get("keep_token", ""))
+    kept = _kept_from_token(settings, me, fields.get("keep_token", ""))
     summary_fields = kept["summary"]
     summary = ChatSummary(
         int(summary_fields["messages"]),
@@ -458,7 +466,7 @@ def keep(
     request: Request, db: DbSession, me: CurrentUser, settings: AppSettings, fields: FormFields
 ) -> Response:
     """Keep the weekly summaries of the analysis the page showed; nothing else."""
-    kept = _kept_from_token(settings, fields.get("keep_token", ""))
+    kept = _kept_from_token(settings, me, fields.get("keep_token", ""))
     try:
         relationship_id = int(fields.get("relationship", ""))
         if not 1 <= relationship_id <= MAX_ID:
@@ -568,7 +576,7 @@ async def api_analysis(
     return ChatAnalysis(
         summary=summary.to_dict(),
         weekly=rows,
-        keep_token=_keep_token(settings, summary, rows, f"Conversation: {filename}"),
+        keep_token=_keep_token(settings, me, summary, rows, f"Conversation: {filename}"),
     )
 
 
@@ -576,7 +584,7 @@ async def api_analysis(
 def api_keep(body: KeepIn, db: DbSession, me: CurrentUser, settings: AppSettings) -> KeptOut:
     """Keep the weekly rows of an analysis (its ``keep_token``) with one of your relationships;
     private unless ``shared``."""
-    kept = _kept_from_token(settings, body.keep_token)
+    kept = _kept_from_token(settings, me, body.keep_token)
     record = keep_summary(db, me, kept, body.relationship_id, shared=body.shared)
     db.commit()
     return _kept_out(record, me)
