@@ -125,6 +125,12 @@ def test_signed_out_person_is_refused(client: TestClient) -> None:
     )
     assert answer.status_code == 401
     assert answer.json()["error"]["code"] == "not_signed_in"
+    for path in ("/chat/kept", "/chat/kept/1"):
+        assert client.get(path, follow_redirects=False).status_code == 303
+    for path in ("/api/chat/kept", "/api/chat/kept/1"):
+        refused = client.get(path)
+        assert refused.status_code == 401
+        assert set(refused.json()) == {"error"}
 
 
 def test_upload_shows_the_report_and_keeps_nothing(web: WebPerson, app: FastAPI) -> None:
