@@ -6,21 +6,28 @@ line 1, so the first record is line 2), the spreadsheet row for Excel (same numb
 record number for ``.sav`` and Parquet. Error messages quote that number, so "line 17" is the
 line a person finds in their editor. (A CSV record that spans several lines inside quotes shifts
 the count; such files are rare for questionnaire data.)
+
+:func:`write_table` and :func:`writing_to` turn a file that cannot be written (a folder that
+does not exist, no permission, a full disk) into an :class:`InvalidInputError` naming the file.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 
 from attunement.errors import InvalidInputError
 
-__all__ = ["SUPPORTED_SUFFIXES", "read_table", "write_table"]
+__all__ = ["SUPPORTED_SUFFIXES", "read_table", "write_table", "writing_to"]
 
 SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".sav", ".parquet")
 
 _FORMAT_HINT = "Supported files: " + ", ".join(SUPPORTED_SUFFIXES) + "."
+_WRITABLE_SUFFIXES = (".csv", ".tsv", ".xlsx", ".xlsm", ".sav", ".parquet")
+_WRITE_FORMAT_HINT = "Files that can be written: " + ", ".join(_WRITABLE_SUFFIXES) + "."
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
@@ -86,21 +93,42 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> None:
     """Write a table in the format its suffix names (CSV, TSV, Excel, .sav or Parquet)."""
     file = Path(path)
     suffix = file.suffix.lower()
+    if suffix not in _WRITABLE_SUFFIXES:
+        raise InvalidInputError(
+            f"Cannot write {file.name}: unknown file type.", hint=_WRITE_FORMAT_HINT
+        )
     out = frame.reset_index(drop=frame.index.name in (None, "line"))
-    if suffix == ".csv":
-        out.to_csv(file, index=False)
-    elif suffix == ".tsv":
-        out.to_csv(file, index=False, sep="\t")
-    elif suffix in (".xlsx", ".xlsm"):
-        out.to_excel(file, index=False, engine="openpyxl")
-    elif suffix == ".sav":
-        import pyreadstat
+    with writing_to(file):
+        if suffix == ".csv":
+            out.to_csv(file, index=False)
+        elif suffix == ".tsv":
+            out.to_csv(file, index=False, sep="\t")
+        elif suffix in (".xlsx", ".xlsm"):
+            out.to_excel(file, index=False, engine="openpyxl")
+        elif suffix == ".sav":
+            import pyreadstat
 
-        pyreadstat.write_sav(out, str(file))
-    elif suffix == ".parquet":
-        out.to_parquet(file, index=False)
-    else:
-        raise InvalidInputError(f"Cannot write {file.name}: unknown file type.", hint=_FORMAT_HINT)
+            pyreadstat.write_sav(out, str(file))
+        else:
+            out.to_parquet(file, index=False)
+
+
+@contextmanager
+def writing_to(path: str | Path) -> Iterator[Path]:
+    """Check that ``path`` can be written (its folder exists, it is not a folder) and turn an
+    ``OSError`` raised while the block writes it into an :class:`InvalidInputError`."""
+    file = Path(path)
+    hint = "Choose a file in a folder that exists and that you can write to."
+    if file.is_dir():
+        raise InvalidInputError(f"Cannot write {file}: it is a folder.", hint=hint)
+    if not file.parent.is_dir():
+        raise InvalidInputError(
+            f"Cannot write {file}: the folder {file.parent} does not exist.", hint=hint
+        )
+    try:
+        yield file
+    except OSError as exc:
+        raise InvalidInputError(f"Cannot write {file}: {exc.strerror or exc}.", hint=hint) from exc
 
 
 def _first_line(exc: BaseException) -> str:

@@ -180,3 +180,17 @@ def test_score_reads_excel_and_spss(runner: CliRunner, tmp_path: Path) -> None:
         result = runner.invoke(cli, ["score", "pss4", str(path), "--format", "json"])
         assert result.exit_code == 0, result.output
         assert [row["pss4_total"] for row in json.loads(result.output)] == [12.0, 1.0]
+
+
+def test_score_to_a_missing_folder_or_a_txt_file_exits_2(
+    runner: CliRunner, eis_file: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "no-such-folder" / "scores.csv"
+    result = runner.invoke(cli, ["score", "eis", str(eis_file), "-o", str(target)])
+    assert result.exit_code == 2
+    assert f"Cannot write {target}: the folder {target.parent} does not exist." in result.stderr
+    assert "Traceback" not in result.output
+    result = runner.invoke(cli, ["score", "eis", str(eis_file), "-o", str(tmp_path / "s.txt")])
+    assert result.exit_code == 2
+    assert "Cannot write s.txt: unknown file type." in result.stderr
+    assert "Files that can be written: .csv, .tsv, .xlsx" in result.stderr

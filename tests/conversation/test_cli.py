@@ -62,3 +62,15 @@ def test_unreadable_file_exits_2_with_line_and_reason(tmp_path: Path) -> None:
     )
     assert ambiguous.exit_code == 2
     assert "--date-order" in ambiguous.output
+
+
+def test_outputs_into_a_missing_folder_exit_2(tmp_path: Path) -> None:
+    chat = str(FIXTURES / "ios_dots_dmy.txt")
+    for command, name in (("report", "r.html"), ("signals", "s.csv")):
+        target = tmp_path / "no-such-folder" / name
+        result = CliRunner().invoke(cli, ["chat", command, chat, "-o", str(target)])
+        assert result.exit_code == 2, result.output
+        assert f"Cannot write {target}: the folder {target.parent} does not exist." in (
+            result.output
+        )
+        assert result.exception is None or isinstance(result.exception, SystemExit)

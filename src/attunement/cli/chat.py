@@ -23,7 +23,7 @@ from attunement.conversation import (
     read_chat,
     summarize_chat,
 )
-from attunement.datafile import write_table
+from attunement.datafile import write_table, writing_to
 from attunement.reports.chat import chat_report
 
 __all__ = ["chat"]
@@ -142,7 +142,9 @@ def report(
     if pseudonymize:
         messages = conversation.pseudonymize(messages)
     heading = title or ("Conversation report" if pseudonymize else f"Conversation: {file.stem}")
-    out.write_text(chat_report(messages, title=heading), encoding="utf-8")
+    document = chat_report(messages, title=heading)
+    with writing_to(out):
+        out.write_text(document, encoding="utf-8")
     click.echo(f"Wrote {out} (open it in a browser; it loads nothing from the internet)")
 
 

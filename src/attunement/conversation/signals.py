@@ -55,6 +55,7 @@ from attunement.conversation.lexicon import (
     tokenize,
 )
 from attunement.conversation.messages import Message
+from attunement.datafile import writing_to
 
 __all__ = [
     "DISCLOSURE_LEVELS",
@@ -364,7 +365,7 @@ def signals_frame(signals: Iterable[MessageSignals]) -> pd.DataFrame:
 def write_signals_csv(signals: Iterable[MessageSignals], path: str | Path) -> int:
     """Stream per-message signals to a CSV file (``SIGNAL_COLUMNS``); return the row count."""
     count = 0
-    with Path(path).open("w", encoding="utf-8", newline="") as handle:
+    with writing_to(path) as file, file.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(SIGNAL_COLUMNS)
         for record in signals:
