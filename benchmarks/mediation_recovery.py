@@ -12,8 +12,9 @@ with a_B = 0.3, b_B = 0.4, c'_B = 0.2, Var(u_M) = Var(u_Y) = 0.5. Within persons
     M_ti = M^B_i + a_i xw_ti + e_M,     Y_ti = Y^B_i + b_i (M_ti - M^B_i) + c'_i xw_ti + e_Y
 
 with a = 0.4, b = 0.5, c' = 0.15, Var(a_i) = Var(b_i) = 0.09, sigma_ab = 0.045,
-Var(c'_i) = 0.03, residual SDs 0.6 (M) and 0.8 (Y). Indirect effect ab + sigma_ab = 0.245;
-between-person indirect effect a_B b_B = 0.12, total c_B = 0.32.
+Var(c'_i) = 0.03, residual SDs 0.6 (M) and 0.8 (Y). With the second argument ``observed``, Y
+responds to M's deviation from its observed person mean, M_ti - mbar_i, instead. Indirect
+effect ab + sigma_ab = 0.245; between-person indirect effect a_B b_B = 0.12, total c_B = 0.32.
 
 Specifications compared (all stacked, varIdent residuals, REML, X and M person-mean centred):
 
@@ -30,7 +31,8 @@ Specifications compared (all stacked, varIdent residuals, REML, X and M person-m
 Printed: bias (mean estimate - truth), RMSE and coverage of the nominal 95 % intervals (Wald t
 with Satterthwaite df for fixed effects; Wald normal from the observed information for
 sigma_ab; Monte Carlo for the indirect effects), the share of fits with a Satterthwaite df
-below 1 and the median smallest df. Usage: ``python benchmarks/mediation_recovery.py [reps]``.
+below 1 and the median smallest df.
+Usage: ``python benchmarks/mediation_recovery.py [reps] [latent|observed]``.
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ TRUTH = {
 DRAWS = 4000
 
 
-def simulate(rng: np.random.Generator) -> pd.DataFrame:
+def simulate(rng: np.random.Generator, centre: str = "latent") -> pd.DataFrame:
     g = np.array([[0.09, 0.045, 0.0], [0.045, 0.09, 0.0], [0.0, 0.0, 0.03]])
     frames = []
     for i in range(PERSONS):
@@ -75,7 +77,8 @@ def simulate(rng: np.random.Generator) -> pd.DataFrame:
         m_b = 3 + 0.3 * (xbar - 4) + rng.normal(0, np.sqrt(0.5))
         y_b = 2 + 0.4 * (m_b - 3) + 0.2 * (xbar - 4) + rng.normal(0, np.sqrt(0.5))
         m = m_b + (0.4 + v[0]) * xw + rng.normal(0, 0.6, k)
-        y = y_b + (0.5 + v[1]) * (m - m_b) + (0.15 + v[2]) * xw + rng.normal(0, 0.8, k)
+        m_centre = m_b if centre == "latent" else m.mean()
+        y = y_b + (0.5 + v[1]) * (m - m_centre) + (0.15 + v[2]) * xw + rng.normal(0, 0.8, k)
         frames.append(pd.DataFrame({"person": f"p{i:03d}", "x": x, "m": m, "y": y}))
     return pd.concat(frames, ignore_index=True)
 
@@ -186,7 +189,7 @@ def person_means(data: pd.DataFrame) -> dict[str, tuple[float, float, float]]:
     return out
 
 
-def main(reps: int) -> None:
+def main(reps: int, centre: str) -> None:
     rng = np.random.default_rng(20261122)
     results: dict[str, list[dict[str, tuple[float, float, float]]]] = {
         k: [] for k in ("old", "a", "c", "b")
@@ -194,7 +197,7 @@ def main(reps: int) -> None:
     low_df = dict.fromkeys(("old", "a", "c"), 0)
     seconds = dict.fromkeys(("old", "a", "c"), 0.0)
     for _ in range(reps):
-        raw = simulate(rng)
+        raw = simulate(rng, centre)
         data = person_mean_centre(raw, "person", ["x", "m"])
         stacked = process._stack(data, between=True)
         for name in ("old", "a", "c"):
@@ -204,7 +207,10 @@ def main(reps: int) -> None:
             results[name].append(res)
             low_df[name] += res["_min_df"][0] < 1
         results["b"].append(person_means(data))
-    print(f"{reps} replications, {PERSONS} persons x 12-18 occasions; truth in brackets")
+    print(
+        f"{reps} replications, {PERSONS} persons x 12-18 occasions, Y responds to M's deviation "
+        f"from its {centre} person mean; truth in brackets"
+    )
     header = f"{'quantity':<24}{'spec':>5}{'mean':>9}{'bias':>9}{'rmse':>8}{'cover':>7}"
     print(header)
     for quantity, truth in TRUTH.items():
@@ -229,4 +235,7 @@ def main(reps: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 30)
+    main(
+        int(sys.argv[1]) if len(sys.argv) > 1 else 30,
+        sys.argv[2] if len(sys.argv) > 2 else "latent",
+    )

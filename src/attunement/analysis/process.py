@@ -48,7 +48,9 @@ Satterthwaite df below 1 and between-person estimates that moved from -0.07 to 0
 random-effect structure; ``benchmarks/mediation_recovery.py`` shows the within-person paths are
 unaffected by leaving it out, and that the between-person M -> Y slope is then recovered, as
 the slope of the latent person means, by cov(d_M, d_Y) / var(d_M) (Lüdtke et al. 2008's latent
-covariate; the MSEM view of Preacher, Zyphur & Zhang 2010).
+covariate; the MSEM view of Preacher, Zyphur & Zhang 2010), up to an O(1/T) bias of about
+b sigma_M^2 / (T tau_M) when Y responds to M's deviation from its latent rather than its
+observed person mean (numbers in docs/analysis.md).
 
 The **average indirect effect** is E(a_i b_i) = a b + sigma_ab (Kenny, Korchmaros & Bolger,
 2003); the **total effect** c = c' + a b + sigma_ab; the **proportion mediated** is
