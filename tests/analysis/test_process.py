@@ -287,3 +287,20 @@ def test_mediation_without_between_person_terms(diary: pd.DataFrame) -> None:
         got = within.paths.set_index("quantity").loc[quantity, "estimate"]
         ref = with_means.paths.set_index("quantity").loc[quantity, "estimate"]
         assert got == pytest.approx(ref, abs=0.01)
+
+
+def test_few_occasions_warn_about_between_person_paths(diary: pd.DataFrame) -> None:
+    # 3 occasions per person: tau_M ~ 0.5, sigma_M ~ 0.6, so the reliability of a person's
+    # observed mean of M is ~0.5 / (0.5 + 0.36 / 3) ~ 0.8 (below 0.9: a message); with 11-14
+    # occasions it is ~0.95
+    short = diary.groupby("person").head(3)
+    result = mediation_111(short, random_c_prime=False, draws=2000)
+    note = [m for m in result.messages if "reliability" in m]
+    assert len(note) == 1
+    assert "median of 3 occasions" in note[0]
+    full = mediation_111(
+        diary[diary["person"].isin(sorted(set(diary["person"]))[:60])],
+        random_c_prime=False,
+        draws=2000,
+    )
+    assert not any("reliability" in m for m in full.messages)

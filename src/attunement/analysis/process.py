@@ -370,7 +370,10 @@ def mediation_111(
         )
     between_paths = None
     if between:
-        between_paths = _between_paths(fit, info_cov, rng, draws, confidence, messages)
+        occasions = float(data.groupby("person").size().median())
+        between_paths = _between_paths(
+            fit, info_cov, rng, draws, confidence, messages, occasions=occasions
+        )
     return MediationResult(
         paths=pd.DataFrame(rows),
         fit=fit,
@@ -394,6 +397,8 @@ def _between_paths(
     draws: int,
     confidence: float,
     messages: list[str],
+    *,
+    occasions: float,
 ) -> pd.DataFrame:
     """The between-person paths from X's person mean and the random intercepts.
 
@@ -423,6 +428,16 @@ def _between_paths(
     else:
         b_b = tau_my / tau_m
         g_draws = rng.multivariate_normal([tau_m, tau_my], cov_g, size=draws)
+        # reliability of an observed person mean of M: tau_M / (tau_M + sigma_M^2 / T)
+        reliability = tau_m / (tau_m + fit.residual_sd["mediator"] ** 2 / occasions)
+        if reliability < 0.9:
+            messages.append(
+                f"With a median of {occasions:g} occasions per person, a person's average "
+                f"mediator is measured with a reliability of only about {reliability:.2f}, so "
+                "the between-person paths may be off by roughly "
+                f"{100 * (1 - reliability) / reliability:.0f} % (bias of order 1/occasions; "
+                "see docs/analysis.md). The within-person paths are not affected."
+            )
     with np.errstate(divide="ignore", invalid="ignore"):
         b_draws = np.where(g_draws[:, 0] > 0, g_draws[:, 1] / g_draws[:, 0], nan)
     a_b, c_b = mean
