@@ -72,6 +72,8 @@ def test_data_commands_end_to_end(tmp_path: Path) -> None:
     code, out = _run("erase-person", f"maya@{DEMO_DOMAIN}", "--yes", *db)
     assert code == 2
     assert "No account" in out
+    assert "the email address the person signs in with" in out
+    assert "--as" not in out  # the export's hint does not belong here
     code, out = _run("restore", str(tmp_path / "copy.sqlite3"), "--yes", *db)
     assert code == 0, out
     code, out = _run(

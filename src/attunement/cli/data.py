@@ -57,7 +57,7 @@ def demo(database_url: str | None, seed: int, start: datetime | None, days: int)
     click.echo(summary.describe())
 
 
-def _actor_id(session: StoreSession, email: str) -> int:
+def _person_id(session: StoreSession, email: str, hint: str) -> int:
     from attunement.errors import NotFoundError
     from attunement.store.records import find_person_by_email
 
@@ -65,7 +65,7 @@ def _actor_id(session: StoreSession, email: str) -> int:
     if person is None:
         raise NotFoundError(
             f"No account with the email address {email!r}.",
-            hint="Give the email address of the account the export is made for (--as).",
+            hint=hint,
         )
     return person.id
 
@@ -121,7 +121,11 @@ def export(
         )
     chosen = list(formats) or list(EXPORT_FORMATS)
     with _session(database_url) as session:
-        actor = _actor_id(session, actor_email)
+        actor = _person_id(
+            session,
+            actor_email,
+            "Give the email address of the account the export is made for (--as).",
+        )
         if study_id is not None:
             paths = export_study(session, actor, study_id, out_dir, formats=chosen)
         else:
@@ -211,7 +215,9 @@ def erase_person_command(database_url: str | None, email: str, yes: bool) -> Non
     from attunement.store.erasure import erase_person
 
     with _session(database_url) as session:
-        person_id = _actor_id(session, email)
+        person_id = _person_id(
+            session, email, "Check the spelling: give the email address the person signs in with."
+        )
         if not yes:
             click.confirm(f"Erase {email} and all their records? This cannot be undone", abort=True)
         report = erase_person(session, person_id)
