@@ -75,8 +75,10 @@ def test_bad_input_is_explained() -> None:
     flat = pd.DataFrame({"eis_total": [3, 3, 3, 3], "swls_total": [1, 2, 3, 4]})
     with pytest.raises(InvalidInputError, match="variation"):
         outcome_correlations(flat)
-    with pytest.raises(InvalidInputError, match="No outcome score columns"):
+    with pytest.raises(InvalidInputError, match="No outcome score columns") as info:
         outcome_correlations(pd.DataFrame({"eis_total": [1, 2]}))
+    assert "--y on the command line" in (info.value.hint or "")
+    assert "swls_total, pss10_total" in (info.value.hint or "")
 
 
 def test_small_samples_get_no_p_value() -> None:

@@ -80,7 +80,8 @@ def outcome_correlations(
         if not ys:
             raise InvalidInputError(
                 "No outcome score columns found.",
-                hint="Name them (e.g. y=['swls_total']) or score the outcome scales first; "
+                hint="Name the outcome columns (--y on the command line, y= in Python) or score "
+                "the outcome scales first (attunement score swls FILE); "
                 f"known names: {', '.join(OUTCOME_COLUMNS)}.",
             )
     else:
