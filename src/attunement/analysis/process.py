@@ -440,6 +440,12 @@ def _between_paths(
             )
     with np.errstate(divide="ignore", invalid="ignore"):
         b_draws = np.where(g_draws[:, 0] > 0, g_draws[:, 1] / g_draws[:, 0], nan)
+    if np.isfinite(b_b) and np.isnan(b_draws).mean() > 0.01:
+        messages.append(
+            "The variance of the mediator's person means is not clearly above zero, so the "
+            "between-person mediator -> outcome slope (a ratio with that variance below) has "
+            "no usable interval and none is reported."
+        )
     a_b, c_b = mean
     indirect_draws = sample[:, 0] * b_draws
     direct_draws = sample[:, 1] - indirect_draws
