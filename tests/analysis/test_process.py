@@ -304,3 +304,20 @@ def test_few_occasions_warn_about_between_person_paths(diary: pd.DataFrame) -> N
         draws=2000,
     )
     assert not any("reliability" in m for m in full.messages)
+
+
+def test_mediator_without_between_person_variance_has_no_between_slope(
+    diary: pd.DataFrame,
+) -> None:
+    small = diary[diary["person"].isin(sorted(set(diary["person"]))[:60])].copy()
+    by_person = small.groupby("person")["responsiveness"]
+    small["responsiveness"] = small["responsiveness"] - by_person.transform("mean") + 3
+    result = mediation_111(small, random_c_prime=False, draws=2000)
+    assert result.between_paths is not None
+    paths = result.between_paths.set_index("quantity")
+    assert np.isnan(paths.loc["b_between", "estimate"])
+    assert np.isnan(paths.loc["indirect_between", "ci_low"])
+    assert np.isfinite(paths.loc["total_between", "estimate"])
+    assert paths.loc["a_between", "estimate"] == pytest.approx(0, abs=0.05)
+    assert any("person means hardly vary" in m for m in result.messages)
+    assert result.to_dict()["between"]["b_between"]["estimate"] is None
