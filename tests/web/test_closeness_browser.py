@@ -98,13 +98,23 @@ def sign_up(page: object, base: str, email: str, name: str) -> None:
 
 
 def choose_ios_by_keyboard(page: object, value: int) -> None:
-    """Tab to the circles, move with the arrow keys, submit: no mouse needed."""
-    first = page.locator("input[name=ios]").first  # type: ignore[attr-defined]
-    first.focus()
-    page.keyboard.press("Space")  # type: ignore[attr-defined]
-    for _ in range(value - 1):
-        page.keyboard.press("ArrowRight")  # type: ignore[attr-defined]
-    checked = page.locator("input[name=ios]:checked").get_attribute("value")  # type: ignore[attr-defined]
+    """Tab to the circles, move with the arrow keys, submit: no mouse needed.
+
+    The page reloads itself when the other phone moves the session on while nothing is chosen
+    yet; a reload that lands between two key presses clears the choice, so choose again then.
+    """
+    checked = None
+    for _attempt in range(3):
+        page.wait_for_load_state()  # type: ignore[attr-defined]
+        first = page.locator("input[name=ios]").first  # type: ignore[attr-defined]
+        first.focus()
+        page.keyboard.press("Space")  # type: ignore[attr-defined]
+        for _ in range(value - 1):
+            page.keyboard.press("ArrowRight")  # type: ignore[attr-defined]
+        chosen = page.locator("input[name=ios]:checked")  # type: ignore[attr-defined]
+        if chosen.count() == 1:
+            checked = chosen.get_attribute("value")
+            break
     assert checked == str(value)
     page.click(".ios-form button[type=submit]")  # type: ignore[attr-defined]
 
