@@ -13,13 +13,15 @@ does not exist, no permission, a full disk) into an :class:`InvalidInputError` n
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 
-from attunement.errors import InvalidInputError
+from attunement.errors import InvalidInputError, Problem
 
 __all__ = ["SUPPORTED_SUFFIXES", "read_table", "write_table", "writing_to"]
 
@@ -80,13 +82,63 @@ def read_table(path: str | Path) -> pd.DataFrame:
 
 
 def _read_delimited(file: Path, suffix: str) -> pd.DataFrame:
-    sep: str | None = "\t" if suffix == ".tsv" else ","
-    if suffix == ".txt":
-        sep = None  # let the sniffer decide between comma, tab and semicolon
     with file.open("r", encoding="utf-8-sig", newline="") as handle:
-        if sep is None:
-            return pd.read_csv(handle, sep=None, engine="python", skipinitialspace=True)
-        return pd.read_csv(handle, sep=sep, skipinitialspace=True)
+        text = handle.read()
+    if not text.strip():
+        raise InvalidInputError(
+            f"{file.name} is empty.",
+            hint="The first line must name the columns, e.g. person,eis_1,eis_2,eis_3,eis_4,eis_5.",
+        )
+    sep = _separator(text, suffix)
+    width = _check_rows(text, sep, file.name)
+    # usecols: the empty cells some rows have past the last column (checked above) are dropped,
+    # and never shift a row's first cells into the index.
+    return pd.read_csv(io.StringIO(text), sep=sep, skipinitialspace=True, usecols=range(width))
+
+
+def _separator(text: str, suffix: str) -> str:
+    """Tab for .tsv; comma for .csv unless the header has none and semicolons or tabs instead
+    (Excel writes semicolons where the decimal mark is a comma); for .txt the most common."""
+    header = text.lstrip().partition("\n")[0]
+    if suffix == ".tsv":
+        return "\t"
+    counts = {sep: header.count(sep) for sep in (",", ";", "\t")}
+    if suffix == ".csv" and counts[","]:
+        return ","
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] else ","
+
+
+def _check_rows(text: str, sep: str, name: str) -> int:
+    """Refuse repeated column names and rows with more cells than the header has columns;
+    return the number of columns."""
+    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    header: list[str] = []
+    while not header:  # blank lines before the header are skipped, as pandas does
+        header = [cell.strip() for cell in next(reader)]
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for column in header:
+        if column and column in seen:
+            problems.append(Problem("column name used twice", line=1, column=column))
+        seen.add(column)
+    for row in reader:
+        extra = row[len(header) :]
+        if any(cell.strip() for cell in extra):
+            problems.append(
+                Problem(
+                    f"{len(row)} cells but the header names {len(header)} columns",
+                    line=reader.line_num,
+                )
+            )
+    if problems:
+        raise InvalidInputError(
+            f"{name} does not have the shape of a table: {len(problems)} problem(s).",
+            hint="Give every column a distinct name in the first line, and every row at most "
+            "as many cells as there are column names (check for stray separators).",
+            problems=problems,
+        )
+    return len(header)
 
 
 def write_table(frame: pd.DataFrame, path: str | Path) -> None:
