@@ -76,3 +76,19 @@ def test_writing_into_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
     ):
         raise OSError(30, "Read-only file system")
     assert isinstance(caught.value.__cause__, OSError)
+
+
+def test_a_repeated_column_name_in_excel_is_refused(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["person", "eis_1", "eis_1"])
+    sheet.append(["ana", 1, 2])
+    book.save(tmp_path / "a.xlsx")
+    with pytest.raises(InvalidInputError, match="shape of a table") as caught:
+        read_table(tmp_path / "a.xlsx")
+    assert [(p.line, p.column) for p in caught.value.problems] == [(1, "eis_1")]
+    write_table(pd.DataFrame({"person": ["bo"], "eis_1": [3]}), tmp_path / "b.xlsx")
+    assert read_table(tmp_path / "b.xlsx").to_dict("list") == {"person": ["bo"], "eis_1": [3]}

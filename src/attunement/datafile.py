@@ -28,6 +28,10 @@ __all__ = ["SUPPORTED_SUFFIXES", "read_table", "write_table", "writing_to"]
 SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".sav", ".parquet")
 
 _FORMAT_HINT = "Supported files: " + ", ".join(SUPPORTED_SUFFIXES) + "."
+_SHAPE_HINT = (
+    "Give every column a distinct name in the first line, and every row at most as many cells "
+    "as there are column names (check for stray separators)."
+)
 _WRITABLE_SUFFIXES = (".csv", ".tsv", ".xlsx", ".xlsm", ".sav", ".parquet")
 _WRITE_FORMAT_HINT = "Files that can be written: " + ", ".join(_WRITABLE_SUFFIXES) + "."
 
@@ -46,6 +50,10 @@ def read_table(path: str | Path) -> pd.DataFrame:
             first_line = 2
         elif suffix in (".xlsx", ".xlsm"):
             frame = pd.read_excel(file, engine="openpyxl")
+            header = pd.read_excel(file, engine="openpyxl", header=None, nrows=1)
+            _check_header(
+                [str(c) for c in header.iloc[0].dropna()] if len(header) else [], file.name
+            )
             first_line = 2
         elif suffix == ".sav":
             import pyreadstat
@@ -116,12 +124,7 @@ def _check_rows(text: str, sep: str, name: str) -> int:
     header: list[str] = []
     while not header:  # blank lines before the header are skipped, as pandas does
         header = [cell.strip() for cell in next(reader)]
-    problems: list[Problem] = []
-    seen: set[str] = set()
-    for column in header:
-        if column and column in seen:
-            problems.append(Problem("column name used twice", line=1, column=column))
-        seen.add(column)
+    problems = _repeated_names(header)
     for row in reader:
         extra = row[len(header) :]
         if any(cell.strip() for cell in extra):
@@ -134,11 +137,30 @@ def _check_rows(text: str, sep: str, name: str) -> int:
     if problems:
         raise InvalidInputError(
             f"{name} does not have the shape of a table: {len(problems)} problem(s).",
-            hint="Give every column a distinct name in the first line, and every row at most "
-            "as many cells as there are column names (check for stray separators).",
+            hint=_SHAPE_HINT,
             problems=problems,
         )
     return len(header)
+
+
+def _repeated_names(header: list[str]) -> list[Problem]:
+    seen: set[str] = set()
+    problems: list[Problem] = []
+    for column in header:
+        if column and column in seen:
+            problems.append(Problem("column name used twice", line=1, column=column))
+        seen.add(column)
+    return problems
+
+
+def _check_header(header: list[str], name: str) -> None:
+    problems = _repeated_names([column.strip() for column in header])
+    if problems:
+        raise InvalidInputError(
+            f"{name} does not have the shape of a table: {len(problems)} problem(s).",
+            hint=_SHAPE_HINT,
+            problems=problems,
+        )
 
 
 def write_table(frame: pd.DataFrame, path: str | Path) -> None:
