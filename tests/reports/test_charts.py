@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 import xml.etree.ElementTree as ET
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from hypothesis import given
@@ -263,3 +263,26 @@ def test_fixed_axes_widen_for_data_outside_them() -> None:
     assert max(tick_map(top, "y")) >= 30
     for circle in top.findall("s:circle", NS):
         assert float(circle.attrib["cy"]) >= 0
+
+
+@pytest.mark.parametrize(
+    ("x", "label"),
+    [
+        ([date(2026, 3, 4), date(2026, 3, 4)], "4 Mar"),
+        ([datetime(2026, 3, 4, 18, 30, tzinfo=UTC)], "18:00"),
+    ],
+)
+def test_points_on_one_day_get_an_axis_of_about_a_day_around_them(
+    x: list[date], label: str
+) -> None:
+    # Regression: a zero-width date axis was widened by 10 % of the days since 1970 (2019-2032).
+    chart = trend_chart([Series("Ana", x, [3.0] * len(x))], title="t", x_label="When", y_label="v")
+    root = parse(chart)
+    xt = tick_map(root, "x")
+    assert max(xt) - min(xt) <= 2.0  # days, not years
+    circle = root.find("s:circle", NS)
+    assert circle is not None
+    assert min(xt.values()) < float(circle.attrib["cx"]) < max(xt.values())  # inside, centred
+    labels = [str(t.text) for t in root.findall("s:g[@class='att-x-axis']/s:text", NS)]
+    assert label in labels
+    assert not any("20" in t.split()[-1] for t in labels if " " in t)  # no "Feb 2026" years

@@ -584,10 +584,20 @@ def _tick_formatter(ticks: list[float]) -> _Formatter:
 
 
 def _date_ticks(lo: float, hi: float) -> list[float]:
+    if hi - lo <= 1e-9 * max(1.0, abs(lo), abs(hi)):
+        # Every point on one moment: a day either side of a date, half a day around a time
+        # (nice_ticks would widen by 10 % of the days since 1970, about six years).
+        pad = 1.0 if abs(lo - round(lo)) < 1e-9 else 0.5
+        lo, hi = lo - pad, hi + pad
     span = hi - lo
-    if span < 2:
-        return nice_ticks(lo, hi)
     raw = span / 5
+    if span < 2:  # within two days: ticks on whole hours (1, 2, 3, 6 or 12 of them)
+        step = next(h / 24 for h in (1, 2, 3, 6, 12, 24) if h / 24 >= raw)
+        first = math.floor(lo / step + 1e-9) * step
+        ticks = [first]
+        while ticks[-1] < hi - 1e-9:
+            ticks.append(first + len(ticks) * step)
+        return ticks
     step = next((s for s in (1, 2, 7, 14, 28, 56, 91, 182, 365) if s >= raw), None)
     if step is None:
         step = 365 * math.ceil(raw / 365)
@@ -601,10 +611,11 @@ def _date_ticks(lo: float, hi: float) -> list[float]:
 def _date_formatter(ticks: list[float]) -> _Formatter:
     """Day and month ("3 Feb") for spans under a year, month and year ("Feb 2026") beyond."""
     long_span = ticks[-1] - ticks[0] > 365
+    hourly = len(ticks) > 1 and ticks[1] - ticks[0] < 1 - 1e-9
 
     def fmt(value: float) -> str:
-        moment = _EPOCH + timedelta(days=value)
-        if abs(value - round(value)) > 1e-6 and ticks[-1] - ticks[0] < 2:
+        moment = _EPOCH + timedelta(minutes=round(value * 1440))  # whole minutes: no 16:59
+        if abs(value - round(value)) > 1e-6 and hourly:
             return f"{moment:%H:%M}"
         return f"{moment:%b %Y}" if long_span else f"{moment.day} {moment:%b}"
 
