@@ -66,6 +66,16 @@ def show(instrument_id: str, as_json: bool) -> None:
     click.echo(_describe(inst))
 
 
+# shared with `attunement reliability`
+_MAP_OPTION = click.option(
+    "--map",
+    "mappings",
+    multiple=True,
+    metavar="OLD=NEW",
+    help="Treat column OLD as item column NEW (e.g. --map q1=eis_1); repeatable.",
+)
+
+
 @cli.command("score")
 @click.argument("instrument_id", metavar="INSTRUMENT")
 @click.argument("file", type=click.Path(path_type=Path))
@@ -82,13 +92,7 @@ def show(instrument_id: str, as_json: bool) -> None:
     default=None,
     help="Output format (default: CSV on standard output, or the -o file's suffix).",
 )
-@click.option(
-    "--map",
-    "mappings",
-    multiple=True,
-    metavar="OLD=NEW",
-    help="Treat column OLD as item column NEW (e.g. --map q1=eis_1); repeatable.",
-)
+@_MAP_OPTION
 @click.option(
     "--invalid-as-missing",
     is_flag=True,

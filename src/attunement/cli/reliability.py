@@ -20,8 +20,8 @@ import pandas as pd
 
 from attunement.cli._group import cli
 
-# shared with `attunement score`: the --map parser and the wording folder from the settings
-from attunement.cli.instruments import _parse_mappings, _wording_dir
+# shared with `attunement score`: the --map option and parser, the wording folder setting
+from attunement.cli.instruments import _MAP_OPTION, _parse_mappings, _wording_dir
 from attunement.datafile import read_table
 from attunement.errors import InvalidInputError, Problem
 from attunement.instruments import Instrument, keyed_items, load_instrument
@@ -40,13 +40,7 @@ _FORMATS = click.Choice(["table", "csv", "json"])
 @click.argument("instrument_id", metavar="INSTRUMENT")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=_FORMATS, default="table", show_default=True)
-@click.option(
-    "--map",
-    "mappings",
-    multiple=True,
-    metavar="OLD=NEW",
-    help="Treat column OLD as item column NEW (e.g. --map q1=eis_1); repeatable.",
-)
+@_MAP_OPTION
 @click.option(
     "--ci",
     type=click.FloatRange(0, 1, min_open=True, max_open=True),
