@@ -592,12 +592,12 @@ def _date_ticks(lo: float, hi: float) -> list[float]:
     span = hi - lo
     raw = span / 5
     if span < 2:  # within two days: ticks on whole hours (1, 2, 3, 6 or 12 of them)
-        step = next(h / 24 for h in (1, 2, 3, 6, 12, 24) if h / 24 >= raw)
-        first = math.floor(lo / step + 1e-9) * step
-        ticks = [first]
-        while ticks[-1] < hi - 1e-9:
-            ticks.append(first + len(ticks) * step)
-        return ticks
+        hours = next(h / 24 for h in (1, 2, 3, 6, 12, 24) if h / 24 >= raw)
+        start = math.floor(lo / hours + 1e-9) * hours
+        hourly = [start]
+        while hourly[-1] < hi - 1e-9:
+            hourly.append(start + len(hourly) * hours)
+        return hourly
     step = next((s for s in (1, 2, 7, 14, 28, 56, 91, 182, 365) if s >= raw), None)
     if step is None:
         step = 365 * math.ceil(raw / 365)
