@@ -85,6 +85,18 @@ def test_report_has_charts_tables_and_methods(diary_report: str) -> None:
     assert "emotional_within" in text
     assert "Emotional versus factual disclosure" in text
     assert "Proportion mediated" in text
+    between = re.search(
+        r"<caption>Between-person paths of the mediation</caption>.*?</table>", diary_report, re.S
+    )
+    assert between is not None
+    rows = re.findall(r"<tr><td[^>]*>(\w+)</td>", between.group(0))
+    assert rows == [
+        "a_between",
+        "b_between",
+        "c_prime_between",
+        "indirect_between",
+        "total_between",
+    ]
     assert "Laurenceau et al., 1998" in text
     assert "Bauer et al., 2006" in text
     assert REFERENCES["Selig & Preacher, 2008"][:40] in text

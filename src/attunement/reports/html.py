@@ -569,10 +569,32 @@ def _mediation_section(mediation: MediationResult) -> str:
             f"<p>Proportion mediated: {_f(proportion['estimate'])} "
             f"[{_f(proportion['ci_low'])}, {_f(proportion['ci_high'])}] "
             f"({mediation.draws:,} Monte Carlo draws, seed {mediation.seed}).</p>",
+            _mediation_between(mediation.between_paths),
             f'<p class="meta">{mediation.n_obs} occasions of {mediation.n_persons} persons; '
             f"formula <code>{_e(mediation.fit.formula)}</code>, residual SD per equation "
             f"{_e(', '.join(f'{k} {_f(v)}' for k, v in mediation.fit.residual_sd.items()))}.</p>",
             "</section>",
+        ]
+    )
+
+
+def _mediation_between(between: pd.DataFrame | None) -> str:
+    """The between-person decomposition of the mediation (empty when it was not fitted)."""
+    if between is None or between.empty:
+        return ""
+    return "\n".join(
+        [
+            "<h3>Between persons</h3>",
+            "<p>The same paths among people's averages: a_between, a person's mean disclosure → "
+            "their mean responsiveness; b_between, mean responsiveness → mean intimacy, holding "
+            "mean disclosure; indirect_between = a_between × b_between. These compare people "
+            "(between-person associations), not what happens within a person; a dash means "
+            "the data cannot give that value (see the notes).</p>",
+            table_html(
+                between,
+                ["quantity", "estimate", "se", "ci_low", "ci_high", "ci_method"],
+                caption="Between-person paths of the mediation",
+            ),
         ]
     )
 
