@@ -26,3 +26,5 @@ def test_console_script_module_runs() -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("Usage: ")
+    assert "score" in proc.stdout

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -36,7 +36,9 @@ def test_clock_speed_must_be_positive(speed: float) -> None:
 
 
 def test_system_clock_is_timezone_aware() -> None:
-    assert SystemClock().now().tzinfo is not None
+    now = SystemClock().now()
+    assert now.utcoffset() == timedelta(0)
+    assert abs(now - datetime.now(UTC)) < timedelta(seconds=5)
 
 
 def test_manual_clock_refuses_naive_start_and_going_back() -> None:

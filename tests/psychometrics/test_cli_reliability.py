@@ -89,10 +89,15 @@ def test_out_of_range_answers_exit_2_with_every_cell(tmp_path: Path) -> None:
 
 
 def test_missing_file_and_unknown_instrument_exit_2(tmp_path: Path) -> None:
-    assert run("reliability", "eis", str(tmp_path / "none.csv")).exit_code == 2
+    missing = run("reliability", "eis", str(tmp_path / "none.csv"))
+    assert missing.exit_code == 2
+    assert f"File not found: {tmp_path / 'none.csv'}" in missing.output
     path = tmp_path / "x.csv"
     path.write_text("a,b\n1,2\n")
-    assert run("reliability", "no_such_scale", str(path)).exit_code == 2
+    unknown = run("reliability", "no_such_scale", str(path))
+    assert unknown.exit_code == 2
+    assert "No instrument 'no_such_scale'" in unknown.output
+    assert "Known instruments: ecr_rs, eis," in unknown.output
 
 
 def test_single_item_instrument_is_explained(tmp_path: Path) -> None:
