@@ -135,3 +135,16 @@ def test_a_malformed_database_url_is_a_clear_error(sqlite_url: str, tmp_path: Pa
     assert "sqlite:///" in (caught.value.hint or "")
     with pytest.raises(InvalidInputError, match="Not a database URL: notaurl"):
         restore_sqlite(backup, "notaurl")
+
+
+def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
+    junk = tmp_path / "answers.csv"
+    junk.write_bytes(b"person,eis_1\nana,4\n" * 100)
+    url = f"sqlite:///{junk}"
+    with pytest.raises(InvalidInputError, match="is not a SQLite database") as caught:
+        backup_sqlite(url, tmp_path / "copy.sqlite3")
+    assert str(junk) in caught.value.message
+    assert not list(tmp_path.glob("copy.sqlite3*"))  # no partial copy left behind
+    with pytest.raises(InvalidInputError, match="is not a SQLite database") as opened:
+        upgrade(url)
+    assert "--database-url" in (opened.value.hint or "")

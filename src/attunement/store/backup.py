@@ -93,6 +93,14 @@ def backup_sqlite(
             copy.execute("PRAGMA journal_mode = DELETE")  # a single self-contained file
         finally:
             copy.close()
+    except sqlite3.DatabaseError as error:
+        partial.unlink(missing_ok=True)
+        if isinstance(error, sqlite3.OperationalError):
+            raise  # busy or locked: not the file's fault
+        raise InvalidInputError(
+            f"{source_path} is not a SQLite database ({error}).",
+            hint="Check --database-url (or ATTUNEMENT_DATABASE_URL).",
+        ) from error
     finally:
         source.close()
     info = check_backup(partial)

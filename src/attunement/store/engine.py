@@ -104,7 +104,16 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys = ON")
         if engine.url.database not in (None, "", ":memory:"):
-            _use_wal(cursor)
+            try:
+                _use_wal(cursor)
+            except sqlite3.DatabaseError as error:
+                if isinstance(error, sqlite3.OperationalError):
+                    raise  # busy or locked: not the file's fault
+                raise InvalidInputError(
+                    f"{engine.url.database} is not a SQLite database ({error}).",
+                    hint="Check --database-url (or ATTUNEMENT_DATABASE_URL): it must name an "
+                    "attunement SQLite file, or a new file to create.",
+                ) from error
         cursor.execute("PRAGMA synchronous = FULL")
         cursor.close()
 
