@@ -4,13 +4,17 @@ What :func:`erase_person` does, in one transaction:
 
 - deletes the account (email, name, password hash, calendar token) and everything the person
   recorded: measurements, interaction records with their notes, practice logs, reminders,
-  consents (so they leave every study and every later export), memberships and the unused
-  invitations they sent;
+  kept chat summaries, consents (so they leave every study and every later export),
+  memberships and the unused invitations they sent;
 - in the other people's records that *mention* them, keeps the other person's data and cuts
   the link: another member's record of an interaction they both recorded stays, unlinked
   (``partner_record_id`` emptied); a measurement *about* them (``about_person_id``) stays,
   about nobody; in a 36 Questions session their seat, their IOS ratings and the resumable live
-  state are cleared (the other person's ratings and the timings stay);
+  state are cleared (the other person's ratings and the timings stay, the questions they read
+  aloud are read by nobody);
+- empties every other column that still refers to them (who created a relationship, sent or
+  accepted an invitation, caused an audit event), without relying on the database's
+  ``ON DELETE SET NULL``;
 - deletes a relationship that has no members left;
 - keeps audit events but without them as actor (they never hold names or free text), and
   records one ``erasure`` event with counts only.
@@ -33,11 +37,13 @@ from sqlalchemy.orm import Session
 from attunement.errors import ConflictError, NotFoundError
 from attunement.store.models import (
     AuditAction,
+    ClosenessQuestion,
     ClosenessSession,
     ClosenessState,
     Consent,
     Interaction,
     Invitation,
+    KeptChatSummary,
     Measurement,
     Membership,
     Person,
@@ -83,6 +89,9 @@ def erase_person(session: Session, person_id: int, *, actor_id: int | None = Non
         "interaction records": _count(session, Interaction, Interaction.person_id == person_id),
         "practice logs": _count(session, PracticeLog, PracticeLog.person_id == person_id),
         "reminders": _count(session, ReminderSchedule, ReminderSchedule.person_id == person_id),
+        "kept chat summaries": _count(
+            session, KeptChatSummary, KeptChatSummary.person_id == person_id
+        ),
         "consents": _count(session, Consent, Consent.person_id == person_id),
         "memberships": _count(session, Membership, Membership.person_id == person_id),
         "others' records unlinked": _count(
@@ -111,8 +120,22 @@ def erase_person(session: Session, person_id: int, *, actor_id: int | None = Non
         .where(Interaction.partner_record_id.in_(own_interactions))
         .values(partner_record_id=None)
     )
-    for model in (Measurement, Interaction, PracticeLog, ReminderSchedule, Consent, Membership):
+    session.execute(
+        sa.update(ClosenessQuestion)
+        .where(ClosenessQuestion.reader_id == person_id)
+        .values(reader_id=None)
+    )
+    for model in (
+        Measurement,
+        Interaction,
+        PracticeLog,
+        ReminderSchedule,
+        KeptChatSummary,
+        Consent,
+        Membership,
+    ):
         session.execute(sa.delete(model).where(model.person_id == person_id))
+    _unlink_remaining(session, person_id)
     session.execute(
         sa.update(Measurement)
         .where(Measurement.about_person_id == person_id)
@@ -135,6 +158,18 @@ def erase_person(session: Session, person_id: int, *, actor_id: int | None = Non
     )
     session.commit()
     return ErasureReport(counts)
+
+
+def _unlink_remaining(session: Session, person_id: int) -> None:
+    """Empty every nullable column still naming the person (created_by, invited_by, used_by,
+    audit actor, ...), found from the schema so that a new link is not forgotten."""
+    person_id_column = Person.__table__.c.id
+    for table in Person.metadata.sorted_tables:
+        for column in table.columns:
+            if column.nullable and any(fk.column is person_id_column for fk in column.foreign_keys):
+                session.execute(
+                    sa.update(table).where(column == person_id).values({column.name: None})
+                )
 
 
 def _clear_closeness_seats(session: Session, person_id: int) -> None:
