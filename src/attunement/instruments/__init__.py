@@ -33,6 +33,7 @@ from attunement.instruments.scoring import (
     ScoreResult,
     keyed_items,
     score,
+    score_record,
     score_with_report,
 )
 
@@ -61,5 +62,6 @@ __all__ = [
     "parse_instrument",
     "protocol_ids",
     "score",
+    "score_record",
     "score_with_report",
 ]

@@ -34,11 +34,12 @@ Example::
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from numbers import Real
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -48,7 +49,14 @@ from attunement.errors import InvalidInputError, Problem
 from attunement.instruments.loader import load_instrument
 from attunement.instruments.schema import Instrument, ResponseScale
 
-__all__ = ["InvalidPolicy", "ScoreResult", "keyed_items", "score", "score_with_report"]
+__all__ = [
+    "InvalidPolicy",
+    "ScoreResult",
+    "keyed_items",
+    "score",
+    "score_record",
+    "score_with_report",
+]
 
 InvalidPolicy = Literal["raise", "missing"]
 
@@ -119,6 +127,116 @@ def keyed_items(
     return pd.DataFrame(keyed, index=frame.index, columns=list(inst.columns))
 
 
+def score_record(
+    instrument: Instrument | str,
+    responses: Mapping[int, object] | Mapping[str, object] | Mapping[int | str, object],
+) -> dict[str, float | str | None]:
+    """Score ONE respondent's answers in plain Python (no DataFrame): for a single record this
+    is about a hundred times faster than :func:`score` and gives exactly its results.
+
+    ``responses`` maps an item, by number (``1``) or column name (``"eis_1"``), to its answer
+    (a number, a numeric string or an anchor label; ``None``/NaN or a missing key is
+    unanswered). Returns ``{"<id>_total": ..., "<id>_<subscale>": ..., "<id>_band": ...}`` for
+    the scores the instrument has, a float (or the band's label), ``None`` when missing.
+    The rules are the module's. Keys that are not items, and invalid answers, raise
+    :class:`~attunement.errors.InvalidInputError` listing each (column, value, allowed answers).
+    """
+    inst = _instrument(instrument)
+    scale = inst.scale
+    columns = inst.columns
+    by_column = {column: number for number, column in enumerate(columns, start=1)}
+    given: dict[int, object] = {}
+    key_problems: list[Problem] = []
+    for key, raw in responses.items():
+        number = by_column.get(key) if isinstance(key, str) else None
+        if isinstance(key, int) and not isinstance(key, bool) and 1 <= key <= len(columns):
+            number = key
+        if number is None:
+            key_problems.append(
+                Problem("no such item", column=str(key), allowed=", ".join(columns))
+            )
+        elif number in given:
+            key_problems.append(Problem("item given twice", column=columns[number - 1]))
+        else:
+            given[number] = raw
+    if key_problems:
+        raise InvalidInputError(
+            f"Some answers are not items of {inst.short_name}.",
+            hint=f"Name items by number (1 ... {len(columns)}) or column "
+            f"({columns[0]} ... {columns[-1]}).",
+            problems=key_problems,
+        )
+    labels = _labels(scale)
+    keyed: list[float] = []
+    problems: list[Problem] = []
+    reverse = set(inst.reverse_items)
+    for number, column in enumerate(columns, start=1):
+        raw = given.get(number)
+        value = _parse_cell(raw, labels)
+        if value is None or not (
+            math.isnan(value) or (scale.min <= value <= scale.max and value == math.floor(value))
+        ):
+            problems.append(
+                Problem(
+                    _reason(raw, scale, labels),
+                    column=column,
+                    value=_plain(raw),
+                    allowed=scale.describe_allowed(),
+                )
+            )
+            continue
+        keyed.append((scale.min + scale.max) - value if number in reverse else value)
+    if problems:
+        count = len(problems)
+        raise InvalidInputError(
+            f"{count} answer{'s' if count != 1 else ''} cannot be scored as "
+            f"{inst.short_name}: out of range, not a whole number, or an unknown label.",
+            hint="Correct the listed answers.",
+            problems=problems,
+        )
+    out: dict[str, float | str | None] = {}
+    for name in _score_names(inst):
+        out[f"{inst.id}_{name}"] = _record_scale_score(keyed, inst, name)
+    if inst.bands is not None:
+        banded = out[f"{inst.id}_{inst.bands.score}"]
+        out[f"{inst.id}_band"] = None if banded is None else _record_band(float(banded), inst)
+    return out
+
+
+def _parse_cell(raw: object, labels: Mapping[str, float]) -> float | None:
+    """One answer as :func:`_parse_column` reads it: NaN when missing, None when unknown."""
+    if raw is None or (pd.api.types.is_scalar(raw) and bool(pd.isna(cast(Any, raw)))):
+        return math.nan
+    number, unknown = _parse_value(raw, labels)
+    return None if unknown else number
+
+
+def _record_scale_score(keyed: list[float], inst: Instrument, name: str) -> float | None:
+    """:func:`_scale_score` for one record (the same float operations, in the same order)."""
+    numbers = inst.scale_items(name)
+    k = len(numbers)
+    answered = [keyed[n - 1] for n in numbers if not math.isnan(keyed[n - 1])]
+    if len(answered) < inst.scoring.required_answers(k):
+        return None
+    total = math.fsum(answered)
+    if inst.scale_method(name) == "sum":
+        return total if len(answered) == k else (total / len(answered)) * k
+    return total / len(answered)
+
+
+def _record_band(value: float, inst: Instrument) -> str:
+    bands = inst.bands
+    if bands is None:  # pragma: no cover - callers check
+        raise ValueError("instrument has no bands")
+    lower = [band.min for band in bands.ranges]
+    index = min(max(bisect.bisect_right(lower, value) - 1, 0), len(lower) - 1)
+    return bands.ranges[index].label
+
+
+def _labels(scale: ResponseScale) -> dict[str, float]:
+    return {a.label.strip().casefold(): float(a.value) for a in scale.anchors}
+
+
 # -- reading the answers ---------------------------------------------------------------------
 
 
@@ -138,7 +256,7 @@ def _keyed_matrix(
         )
     sources = _source_columns(frame, inst, mapping)
     scale = inst.scale
-    labels = {a.label.strip().casefold(): float(a.value) for a in scale.anchors}
+    labels = _labels(scale)
     values = np.empty((len(frame), len(sources)), dtype=np.float64)
     bad_cells: list[tuple[int, int]] = []
     for j, source in enumerate(sources):

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from attunement.errors import (
+    AttunementError,
     ConflictError,
     InvalidInputError,
     NotFoundError,
@@ -275,9 +276,7 @@ def score_responses(instrument_id: str, responses: Mapping[str, Any]) -> tuple[s
     that cannot be computed from the answers given). Unknown columns and out-of-range answers
     raise InvalidInputError listing each one.
     """
-    import pandas as pd
-
-    from attunement.instruments import load_instrument, score
+    from attunement.instruments import load_instrument, score_record
 
     instrument = load_instrument(instrument_id)
     columns = {item.column for item in instrument.items}
@@ -290,16 +289,8 @@ def score_responses(instrument_id: str, responses: Mapping[str, Any]) -> tuple[s
                 for name in unknown
             ],
         )
-    frame = pd.DataFrame([{column: responses.get(column) for column in sorted(columns)}])
-    frame = frame.astype("float64")
-    scored = score(frame, instrument)
-    scores: dict[str, Any] = {}
-    for name in scored.columns:
-        if name in columns:
-            continue
-        value = scored[name].iloc[0]
-        scores[name] = _json_value(value)
-    return instrument.version, scores
+    scored = score_record(instrument, responses)  # plain Python: no DataFrame per record
+    return instrument.version, {name: _json_value(value) for name, value in scored.items()}
 
 
 def _json_value(value: Any) -> Any:
@@ -316,6 +307,25 @@ def _json_value(value: Any) -> Any:
     if math.isnan(number):
         return None
     return int(number) if number.is_integer() else number
+
+
+_Scored = tuple[str, dict[str, Any]] | AttunementError
+
+
+def _score_early(instrument_id: str, responses: Mapping[str, Any]) -> _Scored:
+    """Score before the first query, so the scoring runs outside the transaction (on SQLite
+    every transaction holds the only write lock); an invalid answer is kept and raised by
+    :func:`_scored` where the checks before it would have raised first."""
+    try:
+        return score_responses(instrument_id, responses)
+    except AttunementError as error:  # an unknown instrument or item, an invalid answer
+        return error
+
+
+def _scored(early: _Scored) -> tuple[str, dict[str, Any]]:
+    if isinstance(early, AttunementError):
+        raise early
+    return early
 
 
 def _clean_responses(responses: Mapping[str, Any]) -> dict[str, Any]:
@@ -343,6 +353,7 @@ def add_measurement(
     About a relationship, the actor must be a current member, and ``about_person_id`` (if
     given) another current member. ``shared`` defaults to the relationship's setting.
     """
+    early = _score_early(instrument_id, responses)
     taken_at = taken_at or utcnow()
     problems: list[Problem] = []
     _aware(taken_at, "taken_at", problems)
@@ -361,7 +372,7 @@ def add_measurement(
         problems.append(Problem("needs a relationship_id", column="about_person_id"))
     if problems:
         raise _invalid("The measurement is not valid.", problems)
-    version, scores = score_responses(instrument_id, responses)
+    version, scores = _scored(early)
     measurement = Measurement(
         person_id=actor_id,
         relationship_id=relationship_id,
@@ -404,6 +415,7 @@ def record_interaction(
     :func:`pending_interactions`); both records are linked, which, under mutual reveal, makes
     each visible to the other person. The note is private unless ``note_shared``.
     """
+    early = _score_early("interaction", responses)
     require_current_member(session, actor_id, relationship_id)
     occurred_at = occurred_at or utcnow()
     problems: list[Problem] = []
@@ -422,7 +434,7 @@ def record_interaction(
         problems.append(Problem("note too long", column="note", allowed="up to 10,000 characters"))
     if problems or kind is None:
         raise _invalid("The interaction record is not valid.", problems)
-    version, scores = score_responses("interaction", responses)
+    version, scores = _scored(early)
     relationship = session.get_one(Relationship, relationship_id)
     record = Interaction(
         person_id=actor_id,
