@@ -46,11 +46,14 @@ def _folder(name: str) -> Path:
     return Path(str(resources.files(_PACKAGE).joinpath(name)))
 
 
+@lru_cache(maxsize=1)
 def definition_files() -> tuple[Path, ...]:
-    """The bundled instrument definition files, sorted by name."""
+    """The bundled instrument definition files, sorted by name (package data: listed once per
+    process, as every :func:`load_instrument` call checks the id against them)."""
     return tuple(sorted(_folder("definitions").glob("*.toml")))
 
 
+@lru_cache(maxsize=1)
 def instrument_ids() -> tuple[str, ...]:
     """Ids of the bundled instruments, sorted."""
     return tuple(path.stem for path in definition_files())
