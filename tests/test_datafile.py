@@ -92,3 +92,10 @@ def test_a_repeated_column_name_in_excel_is_refused(tmp_path: Path) -> None:
     assert [(p.line, p.column) for p in caught.value.problems] == [(1, "eis_1")]
     write_table(pd.DataFrame({"person": ["bo"], "eis_1": [3]}), tmp_path / "b.xlsx")
     assert read_table(tmp_path / "b.xlsx").to_dict("list") == {"person": ["bo"], "eis_1": [3]}
+
+
+def test_blank_lines_and_multi_line_cells_keep_the_file_line_numbers(tmp_path: Path) -> None:
+    text = '\nperson,x\nana,1\n\n\n"bo\nsecond line",2\ncy,3\n'
+    frame = read_table(_file(tmp_path, "a.csv", text))
+    assert frame.index.tolist() == [3, 6, 8]
+    assert frame["person"].tolist() == ["ana", "bo\nsecond line", "cy"]

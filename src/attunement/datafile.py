@@ -4,8 +4,8 @@
 1-based position a person would look up in the file: the file line for CSV/TSV (the header is
 line 1, so the first record is line 2), the spreadsheet row for Excel (same numbering), and the
 record number for ``.sav`` and Parquet. Error messages quote that number, so "line 17" is the
-line a person finds in their editor. (A CSV record that spans several lines inside quotes shifts
-the count; such files are rare for questionnaire data.)
+line a person finds in their editor, counting blank lines; a CSV record that spans several
+lines inside quotes is numbered by the line it starts on.
 
 :func:`write_table` and :func:`writing_to` turn a file that cannot be written (a folder that
 does not exist, no permission, a full disk) into an :class:`InvalidInputError` naming the file.
@@ -47,7 +47,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
     try:
         if suffix in (".csv", ".tsv", ".txt"):
             frame = _read_delimited(file, suffix)
-            first_line = 2
+            first_line = 0  # indexed by the file's own lines
         elif suffix in (".xlsx", ".xlsm"):
             frame = pd.read_excel(file, engine="openpyxl")
             header = pd.read_excel(file, engine="openpyxl", header=None, nrows=1)
@@ -84,7 +84,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
             f"Cannot read {file.name}: {_first_line(exc)}",
             hint=f"Check that the file is a valid {suffix.lstrip('.').upper()} file.",
         ) from exc
-    frame.index = pd.RangeIndex(first_line, first_line + len(frame), name="line")
+    if first_line:
+        frame.index = pd.RangeIndex(first_line, first_line + len(frame), name="line")
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
 
@@ -98,10 +99,14 @@ def _read_delimited(file: Path, suffix: str) -> pd.DataFrame:
             hint="The first line must name the columns, e.g. person,eis_1,eis_2,eis_3,eis_4,eis_5.",
         )
     sep = _separator(text, suffix)
-    width = _check_rows(text, sep, file.name)
+    width, lines = _check_rows(text, sep, file.name)
     # usecols: the empty cells some rows have past the last column (checked above) are dropped,
     # and never shift a row's first cells into the index.
-    return pd.read_csv(io.StringIO(text), sep=sep, skipinitialspace=True, usecols=range(width))
+    frame = pd.read_csv(io.StringIO(text), sep=sep, skipinitialspace=True, usecols=range(width))
+    if len(lines) != len(frame):  # pandas saw the records differently: count from line 2
+        lines = list(range(2, 2 + len(frame)))
+    frame.index = pd.Index(lines, name="line")
+    return frame
 
 
 def _separator(text: str, suffix: str) -> str:
@@ -117,21 +122,28 @@ def _separator(text: str, suffix: str) -> str:
     return best if counts[best] else ","
 
 
-def _check_rows(text: str, sep: str, name: str) -> int:
+def _check_rows(text: str, sep: str, name: str) -> tuple[int, list[int]]:
     """Refuse repeated column names and rows with more cells than the header has columns;
-    return the number of columns."""
+    return the number of columns and the line each record starts on (blank lines, which
+    pandas skips, are counted, so an error's line is the line in the file)."""
     reader = csv.reader(io.StringIO(text), delimiter=sep)
     header: list[str] = []
     while not header:  # blank lines before the header are skipped, as pandas does
         header = [cell.strip() for cell in next(reader)]
     problems = _repeated_names(header)
+    lines: list[int] = []
+    previous = reader.line_num
     for row in reader:
+        start, previous = previous + 1, reader.line_num
+        if not row:
+            continue
+        lines.append(start)
         extra = row[len(header) :]
         if any(cell.strip() for cell in extra):
             problems.append(
                 Problem(
                     f"{len(row)} cells but the header names {len(header)} columns",
-                    line=reader.line_num,
+                    line=start,
                 )
             )
     if problems:
@@ -140,7 +152,7 @@ def _check_rows(text: str, sep: str, name: str) -> int:
             hint=_SHAPE_HINT,
             problems=problems,
         )
-    return len(header)
+    return len(header), lines
 
 
 def _repeated_names(header: list[str]) -> list[Problem]:
