@@ -213,3 +213,20 @@ def test_any_bad_answer_rejects_the_whole_file(
         import_measurements(session, path)
     assert _count(factory, Measurement) == before
     assert [(p.line, p.column) for p in caught.value.problems] == [(row + 2, f"eis_{item}")]
+
+
+def test_a_row_without_any_answer_names_the_item_columns(
+    world_db: tuple[sessionmaker[StoreSession], World], tmp_path: Path
+) -> None:
+    factory, _world = world_db
+    path = _write(
+        tmp_path / "empty.csv",
+        "email,taken_at,instrument_id,eis_1,eis_2,eis_3,eis_4,eis_5\n"
+        "ana@example.org,2026-03-09T10:00:00Z,eis,,,,,\n",
+    )
+    with factory() as session, pytest.raises(InvalidInputError) as caught:
+        import_measurements(session, path)
+    [problem] = caught.value.problems
+    assert (problem.line, problem.column) == (2, "eis_1")
+    assert problem.message == "no answers for eis: every item cell is empty"
+    assert problem.allowed == "at least one answer in eis_1 ... eis_5"

@@ -184,7 +184,13 @@ class _Checker:
                 line, row, item.column, required=False, low=low, high=high
             )
         if all(value is None for value in answers.values()):
-            self.add(line, f"{instrument_id}_1", f"no answers for {instrument_id}")
+            first, last = instrument.items[0].column, instrument.items[-1].column
+            self.add(
+                line,
+                first,
+                f"no answers for {instrument_id}: every item cell is empty",
+                allowed=f"at least one answer in {first} ... {last}",
+            )
         return answers
 
     def member(
