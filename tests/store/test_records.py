@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 
 from attunement.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
-from attunement.store import StoreSession, transaction
+from attunement.store import StoreSession, records, transaction
 from attunement.store.models import Study
+from attunement.store.passwords import verify_password
 from attunement.store.records import (
     accept_invitation,
     add_measurement,
@@ -44,6 +46,30 @@ def test_sign_in_reveals_nothing(world_db: WorldDB) -> None:
         with pytest.raises(PermissionDeniedError) as unknown:
             authenticate(session, "nobody@example.org", "a long enough secret")
         assert wrong.value.message == unknown.value.message
+
+
+def test_password_check_runs_outside_the_transaction(
+    world_db: WorldDB, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """argon2id is slow: with no transaction open, the look-up's ends before the check (on
+    SQLite a transaction holds the only write lock); an open one is left to its owner."""
+    factory, _world = world_db
+    with transaction(factory) as session:
+        create_person(session, "erin@example.org", "Erin", "a long enough secret")
+    seen: list[bool] = []
+
+    def spy(stored: str | None, password: str) -> bool:
+        seen.append(session.in_transaction())
+        return verify_password(stored, password)
+
+    monkeypatch.setattr(records, "verify_password", spy)
+    with factory() as session:
+        authenticate(session, "erin@example.org", "a long enough secret")
+        session.commit()
+        session.execute(sa.select(1))  # the caller's own transaction stays the caller's
+        authenticate(session, "erin@example.org", "a long enough secret")
+        session.commit()
+    assert seen == [False, True]
 
 
 def test_account_validation_lists_every_field(world_db: WorldDB) -> None:

@@ -144,9 +144,18 @@ def create_person(
 
 def authenticate(session: Session, email: str, password: str) -> Person:
     """The person with this email and password, or PermissionDeniedError (the same message for
-    an unknown email and a wrong password, so neither is revealed)."""
+    an unknown email and a wrong password, so neither is revealed).
+
+    When the session has no transaction open, the look-up's own transaction ends before the
+    slow argon2id check, so the check never holds SQLite's write lock; the caller commits the
+    sign-in time as usual."""
+    pending = session.new or session.dirty or session.deleted
+    fresh = not session.in_transaction() and not pending
     person = find_person_by_email(session, email)
-    if person is None or not verify_password(person.password_hash, password):
+    stored_hash = person.password_hash if person is not None else None
+    if fresh:
+        session.commit()  # only the look-up's read was in it
+    if person is None or not verify_password(stored_hash, password):
         raise PermissionDeniedError(
             "The email address or the password is wrong.",
             hint="Check both, or reset the password.",
