@@ -9,6 +9,8 @@ from alembic import context
 from attunement.store.engine import create_engine_from_url
 from attunement.store.models import Base
 
+__all__ = ["run_offline", "run_online"]
+
 config = context.config
 target_metadata = Base.metadata
 
