@@ -230,3 +230,22 @@ def test_a_row_without_any_answer_names_the_item_columns(
     assert (problem.line, problem.column) == (2, "eis_1")
     assert problem.message == "no answers for eis: every item cell is empty"
     assert problem.allowed == "at least one answer in eis_1 ... eis_5"
+
+
+def test_answers_are_quoted_as_written_and_fractions_are_not_whole(
+    world_db: tuple[sessionmaker[StoreSession], World], tmp_path: Path
+) -> None:
+    factory, _world = world_db
+    path = _write(
+        tmp_path / "values.csv",
+        "email,taken_at,instrument_id,eis_1,eis_2,eis_3,eis_4,eis_5\n"
+        "ana@example.org,2026-03-09T10:00:00Z,eis,9,2.5,,4,4\n"
+        "ana@example.org,2026-03-10T10:00:00Z,eis,,4,4,4,4\n",
+    )
+    with factory() as session, pytest.raises(InvalidInputError) as caught:
+        import_measurements(session, path)
+    found = [(p.line, p.column, p.message, p.value) for p in caught.value.problems]
+    assert found == [
+        (2, "eis_1", "out of range", "9"),  # the column has a gap, so pandas read 9.0
+        (2, "eis_2", "not a whole number", "2.5"),
+    ]

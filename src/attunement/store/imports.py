@@ -120,6 +120,8 @@ class _Checker:
         value = row.get(column)
         if value is None or (isinstance(value, float) and math.isnan(value)):
             return None
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # a column with gaps is read as floats: show 9, not 9.0
         text = str(value).strip()
         return text or None
 
@@ -169,7 +171,8 @@ class _Checker:
             self.add(line, column, "not a number", text, f"whole numbers {low}-{high}")
             return None
         if not number.is_integer() or not low <= number <= high:
-            self.add(line, column, "out of range", text, f"whole numbers {low}-{high}")
+            reason = "out of range" if number.is_integer() else "not a whole number"
+            self.add(line, column, reason, text, f"whole numbers {low}-{high}")
             return None
         return int(number)
 
