@@ -191,3 +191,11 @@ def test_36_questions_protocol() -> None:
     assert protocol.doi
     with pytest.raises(NotFoundError):
         load_protocol("37_questions")
+
+
+def test_36_questions_match_the_published_wording_in_order() -> None:
+    # One question a line, copied from the appendix of shared/science.md (the NYT 2015 text,
+    # which follows Aron et al., 1997).
+    published = (Path(__file__).parent / "thirty_six_questions.txt").read_text(encoding="utf-8")
+    ours = [q.text for q in load_protocol("36_questions").questions]
+    assert ours == published.splitlines()
