@@ -148,3 +148,14 @@ def test_table_html_escapes_and_formats() -> None:
     assert "0.123" in out
     assert "&lt; .001" in out
     assert "absent" not in out
+
+
+def test_a_section_skipped_on_bad_values_names_the_cells() -> None:
+    diary = read_table(REF / "process_data.csv").astype({"intimacy": object})
+    diary.loc[5, "intimacy"] = "high"
+    results = analysis_report(diary, ReportOptions(responsiveness=None, draws=2000))
+    assert results.process is None
+    assert results.notes == [
+        "Fitting the intimacy process model: skipped. 1 value(s) in the model columns are not "
+        "numbers. line 5, column 'intimacy': not a number (got 'high')."
+    ]

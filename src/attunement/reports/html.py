@@ -204,8 +204,20 @@ def analysis_report(
         try:
             step.run(frame, results)
         except AttunementError as exc:
-            results.notes.append(f"{step.label}: skipped. {exc.message}")
+            results.notes.append(_skipped_note(step.label, exc))
     return results
+
+
+def _skipped_note(label: str, error: AttunementError, shown: int = 3) -> str:
+    """The note for a section that failed: the message and the first places to fix."""
+    note = f"{label}: skipped. {error.message}"
+    if error.problems:
+        places = [problem.describe() for problem in error.problems[:shown]]
+        more = len(error.problems) - shown
+        if more > 0:
+            places.append(f"and {more} more")
+        note += " " + "; ".join(places) + "."
+    return note
 
 
 # --------------------------------------------------------------------------- steps
