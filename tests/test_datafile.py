@@ -99,3 +99,8 @@ def test_blank_lines_and_multi_line_cells_keep_the_file_line_numbers(tmp_path: P
     frame = read_table(_file(tmp_path, "a.csv", text))
     assert frame.index.tolist() == [3, 6, 8]
     assert frame["person"].tolist() == ["ana", "bo\nsecond line", "cy"]
+
+
+def test_a_quoted_cell_after_a_space_is_one_cell(tmp_path: Path) -> None:
+    frame = read_table(_file(tmp_path, "a.csv", 'person, note\nana, "late, tired"\n'))
+    assert frame.to_dict("list") == {"person": ["ana"], "note": ["late, tired"]}

@@ -126,7 +126,7 @@ def _check_rows(text: str, sep: str, name: str) -> tuple[int, list[int]]:
     """Refuse repeated column names and rows with more cells than the header has columns;
     return the number of columns and the line each record starts on (blank lines, which
     pandas skips, are counted, so an error's line is the line in the file)."""
-    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    reader = csv.reader(io.StringIO(text), delimiter=sep, skipinitialspace=True)
     header: list[str] = []
     while not header:  # blank lines before the header are skipped, as pandas does
         header = [cell.strip() for cell in next(reader)]
