@@ -8,10 +8,15 @@ or ``"system"``) and the 1-based ``line`` of the file where it starts.
 
 from __future__ import annotations
 
+import io
+from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Final, Literal, NamedTuple
+from pathlib import Path
+from typing import Final, Literal, NamedTuple, TextIO
 
-__all__ = ["KINDS", "Kind", "Message"]
+from attunement.errors import InvalidInputError
+
+__all__ = ["KINDS", "Kind", "Message", "stream_utf8_bytes", "stream_utf8_file"]
 
 Kind = Literal["text", "media", "system"]
 
@@ -26,3 +31,32 @@ class Message(NamedTuple):
     text: str
     kind: Kind
     line: int
+
+
+Parser = Callable[[TextIO], Iterator["Message"]]
+
+
+def stream_utf8_file(path: str | Path, parse: Parser, *, hint: str) -> Iterator[Message]:
+    """Stream ``parse`` over a UTF-8 text file (a BOM is dropped), with clear errors for a
+    missing file or bytes that are not UTF-8; ``hint`` says how to fix the latter."""
+    file = Path(path)
+    try:
+        with file.open(encoding="utf-8-sig") as handle:
+            yield from parse(handle)
+    except FileNotFoundError:
+        raise InvalidInputError(f"File not found: {file}", hint="Check the path.") from None
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(file.name, exc, hint) from None
+
+
+def stream_utf8_bytes(data: bytes, parse: Parser, *, filename: str, hint: str) -> Iterator[Message]:
+    """Like :func:`stream_utf8_file` for an export held in memory (e.g. an upload)."""
+    try:
+        yield from parse(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(filename, exc, hint) from None
+
+
+def _not_utf8(name: str, exc: UnicodeDecodeError, hint: str) -> InvalidInputError:
+    message = f"{name} is not UTF-8 text (byte {exc.start}: {exc.reason})"
+    return InvalidInputError(message, hint=hint)

@@ -15,14 +15,13 @@ line of the file where the message object starts.
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Final, TextIO
 
-from attunement.conversation.messages import Kind, Message
+from attunement.conversation.messages import Kind, Message, stream_utf8_bytes, stream_utf8_file
 from attunement.errors import InvalidInputError, Problem
 
 __all__ = ["message_from_telegram", "read_telegram", "read_telegram_bytes"]
@@ -213,27 +212,14 @@ def _stream(handle: TextIO) -> Iterator[Message]:
         )
 
 
+_NOT_UTF8_HINT: Final = "Telegram exports are UTF-8; export the chat again."
+
+
 def read_telegram_bytes(data: bytes, *, filename: str = "result.json") -> Iterator[Message]:
     """Like :func:`read_telegram` for an export held in memory (e.g. an upload)."""
-    try:
-        yield from _stream(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise InvalidInputError(
-            f"{filename} is not UTF-8 text (byte {exc.start}: {exc.reason})",
-            hint="Telegram exports are UTF-8; export the chat again.",
-        ) from None
+    return stream_utf8_bytes(data, _stream, filename=filename, hint=_NOT_UTF8_HINT)
 
 
 def read_telegram(path: str | Path) -> Iterator[Message]:
     """Stream the messages of a Telegram Desktop JSON export of one chat."""
-    file = Path(path)
-    try:
-        with file.open(encoding="utf-8-sig") as handle:
-            yield from _stream(handle)
-    except FileNotFoundError:
-        raise InvalidInputError(f"File not found: {file}", hint="Check the path.") from None
-    except UnicodeDecodeError as exc:
-        raise InvalidInputError(
-            f"{file.name} is not UTF-8 text (byte {exc.start}: {exc.reason})",
-            hint="Telegram exports are UTF-8; export the chat again.",
-        ) from None
+    return stream_utf8_file(path, _stream, hint=_NOT_UTF8_HINT)

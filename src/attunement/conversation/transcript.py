@@ -11,13 +11,13 @@ message.
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Final
 
-from attunement.conversation.messages import Message
+from attunement.conversation.messages import Message, stream_utf8_bytes, stream_utf8_file
 from attunement.errors import InvalidInputError, Problem
 
 __all__ = ["parse_transcript", "read_transcript", "read_transcript_bytes"]
@@ -66,27 +66,14 @@ def parse_transcript(lines: Iterable[str], *, first_line: int = 1) -> Iterator[M
         yield Message(pending[0], pending[1], text.rstrip("\n "), "text", pending[2])
 
 
+_NOT_UTF8_HINT: Final = "Save the transcript as UTF-8 text."
+
+
 def read_transcript_bytes(data: bytes, *, filename: str = "transcript.txt") -> Iterator[Message]:
     """Like :func:`read_transcript` for a transcript held in memory (e.g. an upload)."""
-    try:
-        yield from parse_transcript(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise InvalidInputError(
-            f"{filename} is not UTF-8 text (byte {exc.start}: {exc.reason})",
-            hint="Save the transcript as UTF-8 text.",
-        ) from None
+    return stream_utf8_bytes(data, parse_transcript, filename=filename, hint=_NOT_UTF8_HINT)
 
 
 def read_transcript(path: str | Path) -> Iterator[Message]:
     """Stream the messages of a plain transcript file (UTF-8)."""
-    file = Path(path)
-    try:
-        with file.open(encoding="utf-8-sig") as handle:
-            yield from parse_transcript(handle)
-    except FileNotFoundError:
-        raise InvalidInputError(f"File not found: {file}", hint="Check the path.") from None
-    except UnicodeDecodeError as exc:
-        raise InvalidInputError(
-            f"{file.name} is not UTF-8 text (byte {exc.start}: {exc.reason})",
-            hint="Save the transcript as UTF-8 text.",
-        ) from None
+    return stream_utf8_file(path, parse_transcript, hint=_NOT_UTF8_HINT)
