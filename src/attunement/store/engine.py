@@ -11,6 +11,12 @@ Sessions come from :func:`make_session_factory`; they are :class:`StoreSession` 
 turn constraint violations into :class:`~attunement.errors.ConflictError` or
 :class:`~attunement.errors.InvalidInputError` naming the field (see
 :mod:`attunement.store.constraints`). Nothing is created at import time.
+
+A server with many threads opens a :class:`Database` (:func:`open_database`): a writer and a
+reader session factory. On a SQLite file the writer has one connection, so writers of this
+process queue for it in order (woken the moment it is free) instead of polling SQLite's busy
+timeout, whose sleeps grow to 100 ms; readers have their own connections and take no write
+lock. On PostgreSQL both share one engine and pool.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +40,14 @@ from attunement.store.constraints import check_lengths, integrity_error_to_domai
 
 __all__ = [
     "SQLITE_BUSY_TIMEOUT_MS",
+    "Database",
     "StoreSession",
     "create_engine_from_settings",
     "create_engine_from_url",
     "is_sqlite",
     "make_session_factory",
     "normalize_url",
+    "open_database",
     "transaction",
 ]
 
@@ -174,3 +183,60 @@ def transaction(factory: sessionmaker[StoreSession]) -> Iterator[StoreSession]:
     """One unit of work: commit when the block ends, roll back (and re-raise) on any error."""
     with factory() as session, session.begin():
         yield session
+
+
+@dataclass(frozen=True)
+class Database:
+    """The engines and session factories of one server (see the module docs).
+
+    ``writer`` sessions may read and write; ``reader`` sessions only read (on SQLite their
+    transactions take no write lock). ``engine`` is the writer's engine (for migrations).
+    """
+
+    engine: Engine
+    reader_engine: Engine
+    writer: sessionmaker[StoreSession]
+    reader: sessionmaker[StoreSession]
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+        if self.reader_engine is not self.engine:
+            self.reader_engine.dispose()
+
+
+#: Connections a server's pool keeps open (PostgreSQL, and SQLite readers), and how many more
+#: it may open under load: as many as the worker threads that may want one at once.
+POOL_SIZE = 10
+POOL_OVERFLOW = 30
+
+
+def open_database(url: str | URL) -> Database:
+    """The writer and reader of a server for ``url`` (see the module docs)."""
+    parsed = normalize_url(url)
+    pool_timeout = SQLITE_BUSY_TIMEOUT_MS / 1000
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        writer_engine = create_engine_from_url(
+            parsed, pool_size=1, max_overflow=0, pool_timeout=pool_timeout
+        )
+        reader_engine = create_engine_from_url(
+            parsed, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_timeout=pool_timeout
+        )
+
+        @event.listens_for(reader_engine, "connect")
+        def _query_only(dbapi_connection: Any, _record: Any) -> None:
+            # A write through the reader is a bug: fail at once, not under load.
+            dbapi_connection.execute("PRAGMA query_only = ON")
+
+    elif parsed.get_backend_name() == "sqlite":  # in memory: one shared connection
+        writer_engine = reader_engine = create_engine_from_url(parsed)
+    else:
+        writer_engine = reader_engine = create_engine_from_url(
+            parsed, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_timeout=pool_timeout
+        )
+    return Database(
+        engine=writer_engine,
+        reader_engine=reader_engine,
+        writer=make_session_factory(writer_engine),
+        reader=make_session_factory(reader_engine, read_only=True),
+    )

@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
 from fastapi import APIRouter, FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
@@ -28,7 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from attunement import __version__
 from attunement.settings import Settings
 from attunement.store import upgrade
-from attunement.store.engine import create_engine_from_settings, make_session_factory
+from attunement.store.engine import open_database
 from attunement.web import routes
 from attunement.web.csrf import CSRFMiddleware
 from attunement.web.failures import install_error_handlers, refuse_forged_request
@@ -88,13 +89,13 @@ def _routers() -> list[APIRouter]:
 def create_app(settings: Settings, *, mailer: Mailer | None = None) -> FastAPI:
     """The attunement web app for ``settings`` (``mailer`` overrides the one from settings)."""
     settings.check_safe()
-    engine = create_engine_from_settings(settings)
+    database = open_database(settings.resolved_database_url())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await run_in_threadpool(upgrade, engine)
+        await run_in_threadpool(upgrade, database.engine)
         yield
-        engine.dispose()
+        database.dispose()
 
     app = FastAPI(
         title="attunement",
@@ -110,8 +111,10 @@ def create_app(settings: Settings, *, mailer: Mailer | None = None) -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     app.state.settings = settings
-    app.state.engine = engine
-    app.state.session_factory = make_session_factory(engine)
+    app.state.engine = database.engine
+    app.state.session_factory = database.writer
+    app.state.read_session_factory = database.reader
+    app.state.session_close_limiter = anyio.CapacityLimiter(16)
     app.state.templates = build_templates()
     app.state.mailer = mailer if mailer is not None else mailer_from_settings(settings)
     app.state.sign_in_limiter = SignInLimiter()

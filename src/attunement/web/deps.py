@@ -14,6 +14,10 @@ Use them in a router like this::
 - :data:`DbSession` (``Depends(get_db)``): a :class:`~attunement.store.engine.StoreSession`
   for this request; commit yourself (``db.commit()``), it is rolled back and closed afterwards.
   Write routes as plain ``def`` (not ``async def``): FastAPI runs them in a thread pool.
+- :data:`ReadSession` (``Depends(get_read_db)``): a session for routes that only read (pages,
+  dashboards, lists). On SQLite it takes no write lock, so it neither waits for writers nor
+  makes them wait; a write in it fails. A route that writes anything (an audit row included)
+  uses :data:`DbSession`.
 - :data:`CurrentUser` (``Depends(get_current_user)``): the signed-in
   :class:`~attunement.store.models.Person`. Without one, browsers are redirected to
   ``/signin?next=...`` and the API answers 401 in the JSON error shape.
@@ -40,11 +44,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
+import anyio
+import anyio.to_thread
+import sqlalchemy as sa
 from fastapi import Depends, Path, Query
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import make_transient_to_detached, sessionmaker
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from attunement.errors import AttunementError
@@ -64,6 +72,7 @@ __all__ = [
     "IdPath",
     "IdQuery",
     "OptionalUser",
+    "ReadSession",
     "client_address",
     "csrf_token",
     "field_errors",
@@ -71,6 +80,7 @@ __all__ = [
     "get_current_user",
     "get_db",
     "get_optional_user",
+    "get_read_db",
     "get_settings",
     "render",
     "session_fingerprint",
@@ -79,16 +89,42 @@ __all__ = [
 ]
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The settings the app was created with."""
+    return _settings(request)
+
+
+def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_db(request: Request) -> Iterator[StoreSession]:
+async def _session(request: Request, factory_name: str) -> AsyncIterator[StoreSession]:
+    # Dependencies that are plain functions each cost a trip to the thread pool; these are
+    # async, and only closing a session that still holds a connection goes to a thread. That
+    # thread comes from a limiter of its own: if it came from the route threads, every one of
+    # them could be waiting for the connection this close is about to give back.
+    factory: sessionmaker[StoreSession] = getattr(request.app.state, factory_name)
+    session = factory()
+    try:
+        yield session
+    finally:
+        if session.in_transaction():
+            limiter: anyio.CapacityLimiter = request.app.state.session_close_limiter
+            await anyio.to_thread.run_sync(session.close, limiter=limiter)
+        else:
+            session.close()
+
+
+async def get_db(request: Request) -> AsyncIterator[StoreSession]:
     """A database session for one request; rolled back (if not committed) and closed after."""
-    factory: sessionmaker[StoreSession] = request.app.state.session_factory
-    with factory() as session:
+    async for session in _session(request, "session_factory"):
+        yield session
+
+
+async def get_read_db(request: Request) -> AsyncIterator[StoreSession]:
+    """A read-only database session for one request (see :data:`ReadSession`)."""
+    async for session in _session(request, "read_session_factory"):
         yield session
 
 
@@ -102,18 +138,43 @@ def session_fingerprint(person: Person, secret_key: str) -> str:
 
 
 def _secret(request: Request) -> str:
-    return get_settings(request).secret_key.get_secret_value()
+    return _settings(request).secret_key.get_secret_value()
 
 
-def get_optional_user(
-    request: Request, db: Annotated[StoreSession, Depends(get_db)]
+_PERSON_COLUMNS = tuple(
+    (attribute.key, attribute.columns[0]) for attribute in sa.inspect(Person).column_attrs
+)
+_PERSON_BY_ID = sa.select(*(column for _key, column in _PERSON_COLUMNS)).where(
+    Person.id == sa.bindparam("person_id")
+)
+
+
+def _load_person(reader: StoreSession, db: StoreSession, person_id: int) -> Person | None:
+    """The person, read through the reader (no write lock, one plain query) and placed in the
+    writer session ``db`` as if loaded there, so a route may change it and commit."""
+    row = reader.execute(_PERSON_BY_ID, {"person_id": person_id}).first()
+    reader.commit()  # end the read: a later read in this request sees a fresh snapshot
+    if row is None:
+        return None
+    person = Person(
+        **{key: value for (key, _column), value in zip(_PERSON_COLUMNS, row, strict=True)}
+    )
+    make_transient_to_detached(person)
+    db.add(person)
+    return person
+
+
+async def get_optional_user(
+    request: Request,
+    db: Annotated[StoreSession, Depends(get_db)],
+    reader: Annotated[StoreSession, Depends(get_read_db)],
 ) -> Person | None:
     """The signed-in person, or ``None``."""
     session = request.session
     person_id = session.get("pid")
     if not isinstance(person_id, int):
         return None
-    person = db.get(Person, person_id)
+    person = await run_in_threadpool(_load_person, reader, db, person_id)
     if person is None or not hmac.compare_digest(
         str(session.get("auth", "")), session_fingerprint(person, _secret(request))
     ):
@@ -121,14 +182,13 @@ def get_optional_user(
         session.pop("auth", None)
         session.pop("name", None)
         return None
-    # End the read transaction now: on SQLite every transaction holds the database's write
-    # lock (BEGIN IMMEDIATE), and the route may do much else before it touches the database.
-    db.commit()
     request.state.user = person
     return person
 
 
-def get_current_user(person: Annotated[Person | None, Depends(get_optional_user)]) -> Person:
+async def get_current_user(
+    person: Annotated[Person | None, Depends(get_optional_user)],
+) -> Person:
     """The signed-in person; raises :class:`AuthenticationRequiredError` when there is none."""
     if person is None:
         raise AuthenticationRequiredError()
@@ -183,6 +243,7 @@ MAX_ID = 2**31 - 1
 """The largest record id (PostgreSQL's ``integer``)."""
 
 DbSession = Annotated[StoreSession, Depends(get_db)]
+ReadSession = Annotated[StoreSession, Depends(get_read_db)]
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 FormFields = Annotated[dict[str, str], Depends(form_fields)]

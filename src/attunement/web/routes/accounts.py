@@ -28,6 +28,7 @@ from attunement.web.deps import (
     CurrentUser,
     DbSession,
     OptionalUser,
+    ReadSession,
     client_address,
     field_errors,
     render,
@@ -206,7 +207,7 @@ def account_page(request: Request, me: CurrentUser) -> HTMLResponse:
 
 
 @router.get("/account/export")
-def export_my_data(db: DbSession, me: CurrentUser) -> Response:
+def export_my_data(db: ReadSession, me: CurrentUser) -> Response:
     """Everything the person recorded, as one JSON file to download."""
     data = personal_data(db, me)
     body = json.dumps(data, indent=2, ensure_ascii=False, default=str)

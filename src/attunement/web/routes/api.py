@@ -59,6 +59,7 @@ from attunement.web.deps import (
     DbSession,
     IdPath,
     IdQuery,
+    ReadSession,
     client_address,
     csrf_token,
     sign_in,
@@ -246,7 +247,7 @@ def api_me(me: CurrentUser) -> MeOut:
 
 
 @router.get("/me/export", tags=["account"])
-def api_export(db: DbSession, me: CurrentUser) -> dict[str, Any]:
+def api_export(db: ReadSession, me: CurrentUser) -> dict[str, Any]:
     """Everything the signed-in person recorded (what others recorded is not included)."""
     return personal_data(db, me)
 
@@ -270,7 +271,7 @@ def api_delete_account(
 
 
 @router.get("/relationships", response_model=list[RelationshipOut], tags=["relationships"])
-def api_relationships(db: DbSession, me: CurrentUser) -> list[RelationshipOut]:
+def api_relationships(db: ReadSession, me: CurrentUser) -> list[RelationshipOut]:
     """The signed-in person's current relationships with their members."""
     return [_relationship(summary) for summary in my_relationships(db, me)]
 
@@ -302,7 +303,7 @@ def api_create_relationship(
 @router.get(
     "/relationships/{relationship_id}", response_model=RelationshipOut, tags=["relationships"]
 )
-def api_relationship(relationship_id: IdPath, db: DbSession, me: CurrentUser) -> RelationshipOut:
+def api_relationship(relationship_id: IdPath, db: ReadSession, me: CurrentUser) -> RelationshipOut:
     """One relationship of which the signed-in person is a current member."""
     return _relationship(relationship_summary(db, me, relationship_id))
 
@@ -382,7 +383,7 @@ def api_instruments(settings: AppSettings) -> list[InstrumentOut]:
 
 @router.get("/measurements", response_model=list[MeasurementOut], tags=["check-ins"])
 def api_measurements(
-    db: DbSession,
+    db: ReadSession,
     me: CurrentUser,
     relationship_id: IdQuery = None,
     instrument_id: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_]{0,39}$")] = None,
@@ -421,7 +422,7 @@ def api_add_measurement(
 
 @router.get("/measurements/{measurement_id}", response_model=MeasurementOut, tags=["check-ins"])
 def api_measurement(
-    measurement_id: IdPath, db: DbSession, me: CurrentUser, settings: AppSettings
+    measurement_id: IdPath, db: ReadSession, me: CurrentUser, settings: AppSettings
 ) -> MeasurementOut:
     """One check-in one may read, with its scores explained."""
     view = read_measurement(db, me.id, measurement_id)
@@ -433,7 +434,7 @@ def api_measurement(
 
 @router.get("/interactions", response_model=list[InteractionOut], tags=["diary"])
 def api_interactions(
-    relationship_id: RelationshipQuery, db: DbSession, me: CurrentUser
+    relationship_id: RelationshipQuery, db: ReadSession, me: CurrentUser
 ) -> list[InteractionOut]:
     """Interaction records of one relationship one may read (mutual reveal applied)."""
     return [_interaction(view) for view in readable_interactions(db, me.id, relationship_id)]
@@ -441,7 +442,7 @@ def api_interactions(
 
 @router.get("/interactions/pending", response_model=list[PendingOut], tags=["diary"])
 def api_pending(
-    relationship_id: RelationshipQuery, db: DbSession, me: CurrentUser
+    relationship_id: RelationshipQuery, db: ReadSession, me: CurrentUser
 ) -> list[PendingOut]:
     """Others' records one may add one's own view to (no ratings until one has)."""
     return [
@@ -479,7 +480,7 @@ def api_record_interaction(body: InteractionIn, db: DbSession, me: CurrentUser) 
 
 
 @router.get("/interactions/{interaction_id}", response_model=InteractionOut, tags=["diary"])
-def api_interaction(interaction_id: IdPath, db: DbSession, me: CurrentUser) -> InteractionOut:
+def api_interaction(interaction_id: IdPath, db: ReadSession, me: CurrentUser) -> InteractionOut:
     """One record; for one's own, the other person's view once revealed."""
     view = read_interaction(db, me.id, interaction_id)
     return _interaction(view, other_view(db, me.id, view) if view.is_own else None)

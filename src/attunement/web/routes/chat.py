@@ -72,6 +72,7 @@ from attunement.web.deps import (
     DbSession,
     FormFields,
     IdPath,
+    ReadSession,
     field_errors,
     render,
 )
@@ -482,7 +483,7 @@ def keep(
 
 
 @router.get("/chat/kept", response_class=HTMLResponse, include_in_schema=False)
-def kept_list(request: Request, db: DbSession, me: CurrentUser) -> HTMLResponse:
+def kept_list(request: Request, db: ReadSession, me: CurrentUser) -> HTMLResponse:
     """The weekly summaries one kept, and those others shared with one."""
     records = _readable_kept(db, me)
     titles = {rel.id: rel.title for rel in my_relationships(db, me, include_former=True)}
@@ -494,7 +495,7 @@ def kept_list(request: Request, db: DbSession, me: CurrentUser) -> HTMLResponse:
 
 
 @router.get("/chat/kept/{kept_id}", response_class=HTMLResponse, include_in_schema=False)
-def kept_page(request: Request, db: DbSession, me: CurrentUser, kept_id: IdPath) -> HTMLResponse:
+def kept_page(request: Request, db: ReadSession, me: CurrentUser, kept_id: IdPath) -> HTMLResponse:
     """One kept summary, shown as the same report (from the kept weekly rows)."""
     record = _read_kept(db, me, kept_id)
     summary, frame = _kept_frame(record)
@@ -591,13 +592,13 @@ def api_keep(body: KeepIn, db: DbSession, me: CurrentUser, settings: AppSettings
 
 
 @router.get("/api/chat/kept", response_model=list[KeptOut], tags=["chat"])
-def api_kept_list(db: DbSession, me: CurrentUser) -> list[KeptOut]:
+def api_kept_list(db: ReadSession, me: CurrentUser) -> list[KeptOut]:
     """Your kept chat summaries, and those shared in your current relationships."""
     return [_kept_out(record, me) for record in _readable_kept(db, me)]
 
 
 @router.get("/api/chat/kept/{kept_id}", response_model=KeptOut, tags=["chat"])
-def api_kept(kept_id: IdPath, db: DbSession, me: CurrentUser) -> KeptOut:
+def api_kept(kept_id: IdPath, db: ReadSession, me: CurrentUser) -> KeptOut:
     """One kept chat summary you may see."""
     return _kept_out(_read_kept(db, me, kept_id), me)
 

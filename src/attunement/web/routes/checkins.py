@@ -32,6 +32,7 @@ from attunement.web.deps import (
     FormFields,
     IdPath,
     IdQuery,
+    ReadSession,
     field_errors,
     render,
 )
@@ -90,7 +91,7 @@ def _form_context(
 @router.get("/checkins/new", response_class=HTMLResponse)
 def new_page(
     request: Request,
-    db: DbSession,
+    db: ReadSession,
     me: CurrentUser,
     settings: AppSettings,
     instrument: str = CHECKIN_DEFAULT,
@@ -168,7 +169,7 @@ def _main_score(instrument: Instrument) -> str:
 @router.get("/checkins/{measurement_id}", response_class=HTMLResponse)
 def result_page(
     request: Request,
-    db: DbSession,
+    db: ReadSession,
     me: CurrentUser,
     settings: AppSettings,
     measurement_id: IdPath,
@@ -205,7 +206,7 @@ def result_page(
 
 @router.get("/checkins", response_class=HTMLResponse)
 def history_page(
-    request: Request, db: DbSession, me: CurrentUser, settings: AppSettings
+    request: Request, db: ReadSession, me: CurrentUser, settings: AppSettings
 ) -> HTMLResponse:
     """Every check-in one may read: one's own, and what others shared."""
     views = readable_measurements(db, me.id)

@@ -59,6 +59,7 @@ from attunement.web.deps import (
     AppSettings,
     CurrentUser,
     DbSession,
+    ReadSession,
     field_errors,
     render,
 )
@@ -236,7 +237,7 @@ def _start_page(
 
 
 @router.get("/closeness", response_class=HTMLResponse, include_in_schema=False)
-def start_page(request: Request, db: DbSession, me: CurrentUser) -> HTMLResponse:
+def start_page(request: Request, db: ReadSession, me: CurrentUser) -> HTMLResponse:
     """Start a session or join one with a code; resume an earlier one."""
     return _start_page(request, db, me)
 
@@ -385,7 +386,7 @@ def join(
 
 @router.get("/closeness/{code}", response_class=HTMLResponse, include_in_schema=False)
 def session_page(
-    request: Request, code: str, db: DbSession, me: CurrentUser, settings: AppSettings
+    request: Request, code: str, db: ReadSession, me: CurrentUser, settings: AppSettings
 ) -> HTMLResponse:
     """The session where it stands now (a reload resumes exactly here)."""
     stored = participant_session(db, code, me.id)
@@ -394,7 +395,7 @@ def session_page(
 
 @router.get("/api/closeness/{code}", response_model=SessionStatus, tags=["36 Questions"])
 def session_status(
-    code: str, db: DbSession, me: CurrentUser, settings: AppSettings
+    code: str, db: ReadSession, me: CurrentUser, settings: AppSettings
 ) -> SessionStatus:
     """Where a live session stands, for the person asking (one of its two participants)."""
     return _status(participant_session(db, code, me.id), me.id, settings)

@@ -34,7 +34,7 @@ from attunement.store.access import (
     require_current_member,
 )
 from attunement.store.models import ClosenessSession, Person, Relationship
-from attunement.web.deps import CurrentUser, DbSession, IdPath, render
+from attunement.web.deps import CurrentUser, IdPath, ReadSession, render
 from attunement.web.relationships import members as members_of
 from attunement.web.relationships import my_relationships
 
@@ -82,7 +82,7 @@ class DashboardSummary(BaseModel):
     suggestions: list[dict[str, Any]]
 
 
-def _frames(db: DbSession, me: int, relationship_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _frames(db: ReadSession, me: int, relationship_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     checkins = pd.DataFrame(
         [
             {"person": m.person_id, "taken_at": m.taken_at, "eis_total": m.scores.get("eis_total")}
@@ -195,7 +195,7 @@ def _charts(
     return charts
 
 
-def _my_closeness(db: DbSession, me: int, relationship_id: int) -> list[dict[str, Any]]:
+def _my_closeness(db: ReadSession, me: int, relationship_id: int) -> list[dict[str, Any]]:
     """The reader's own IOS ratings before and after each finished 36 Questions session of the
     relationship (a person's IOS answers are theirs alone)."""
     found = []
@@ -219,7 +219,7 @@ def _my_closeness(db: DbSession, me: int, relationship_id: int) -> list[dict[str
     return found
 
 
-def _load(db: DbSession, me: Person, relationship_id: int) -> dict[str, Any]:
+def _load(db: ReadSession, me: Person, relationship_id: int) -> dict[str, Any]:
     require_current_member(db, me.id, relationship_id)
     relationship = db.get(Relationship, relationship_id)
     members = {m.person_id: m.display_name for m in members_of(db, relationship_id, me.id)}
@@ -253,7 +253,7 @@ def _load(db: DbSession, me: Person, relationship_id: int) -> dict[str, Any]:
 
 
 @router.get("/dashboard", response_class=HTMLResponse, include_in_schema=False)
-def dashboards(request: Request, db: DbSession, me: CurrentUser) -> HTMLResponse:
+def dashboards(request: Request, db: ReadSession, me: CurrentUser) -> HTMLResponse:
     """Choose a relationship to see its dashboard."""
     return render(
         request,
@@ -264,7 +264,7 @@ def dashboards(request: Request, db: DbSession, me: CurrentUser) -> HTMLResponse
 
 @router.get("/dashboard/{relationship_id}", response_class=HTMLResponse, include_in_schema=False)
 def dashboard(
-    request: Request, relationship_id: IdPath, db: DbSession, me: CurrentUser
+    request: Request, relationship_id: IdPath, db: ReadSession, me: CurrentUser
 ) -> HTMLResponse:
     """One relationship's dashboard: only what each person shares."""
     data = _load(db, me, relationship_id)
@@ -282,7 +282,7 @@ def dashboard(
 
 
 @router.get("/api/dashboard/{relationship_id}", response_model=DashboardSummary, tags=["dashboard"])
-def dashboard_data(relationship_id: IdPath, db: DbSession, me: CurrentUser) -> DashboardSummary:
+def dashboard_data(relationship_id: IdPath, db: ReadSession, me: CurrentUser) -> DashboardSummary:
     """The numbers of a relationship's dashboard (the reader's own and what others share)."""
     data = _load(db, me, relationship_id)
     return DashboardSummary(

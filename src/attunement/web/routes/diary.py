@@ -21,6 +21,7 @@ from attunement.web.deps import (
     FormFields,
     IdPath,
     IdQuery,
+    ReadSession,
     field_errors,
     render,
 )
@@ -91,7 +92,7 @@ def _int_or_none(value: str, column: str, problems: list[Problem]) -> int | None
 @router.get("/diary/new", response_class=HTMLResponse)
 def new_page(
     request: Request,
-    db: DbSession,
+    db: ReadSession,
     me: CurrentUser,
     relationship: IdQuery = None,
     responds_to: IdQuery = None,
@@ -183,7 +184,7 @@ def _answers(fields: dict[str, str]) -> dict[str, int | None]:
 
 @router.get("/diary/{interaction_id}", response_class=HTMLResponse)
 def entry_page(
-    request: Request, db: DbSession, me: CurrentUser, interaction_id: IdPath
+    request: Request, db: ReadSession, me: CurrentUser, interaction_id: IdPath
 ) -> HTMLResponse:
     """One record, and the other person's view of the same interaction when revealed."""
     view = read_interaction(db, me.id, interaction_id)
@@ -210,7 +211,7 @@ def entry_page(
 
 @router.get("/diary", response_class=HTMLResponse)
 def diary_page(
-    request: Request, db: DbSession, me: CurrentUser, relationship: IdQuery = None
+    request: Request, db: ReadSession, me: CurrentUser, relationship: IdQuery = None
 ) -> Response:
     relationships = my_relationships(db, me)
     if not relationships:

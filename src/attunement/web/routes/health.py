@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 
 from attunement.errors import AttunementError
-from attunement.web.deps import DbSession
+from attunement.web.deps import ReadSession
 
 __all__ = ["Health", "router"]
 
@@ -22,7 +22,7 @@ class Health(BaseModel):
 
 
 @router.get("/health", response_model=Health)
-def health(db: DbSession) -> Health:
+def health(db: ReadSession) -> Health:
     """Answers ``{"status": "ok"}`` after a query to the database succeeded; 503 in the JSON
     error shape when the database cannot be reached."""
     try:

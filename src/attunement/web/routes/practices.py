@@ -53,6 +53,7 @@ from attunement.web.deps import (
     CurrentUser,
     DbSession,
     IdPath,
+    ReadSession,
     field_errors,
     render,
 )
@@ -173,7 +174,7 @@ def _page(
 
 
 @router.get("/practices", response_class=HTMLResponse)
-def practices_page(request: Request, db: DbSession, me: CurrentUser) -> HTMLResponse:
+def practices_page(request: Request, db: ReadSession, me: CurrentUser) -> HTMLResponse:
     """The practices, what you did, your reminders and your calendar link."""
     return _page(request, db, me)
 
@@ -315,7 +316,7 @@ def revoke_feed(db: DbSession, me: CurrentUser) -> Response:
 
 
 @router.get("/practices/feed/{token}.ics")
-def feed(token: str, db: DbSession, settings: AppSettings) -> Response:
+def feed(token: str, db: ReadSession, settings: AppSettings) -> Response:
     """The private iCalendar feed of a person's reminders (no sign-in: the token is the key)."""
     person = db.scalar(sa.select(Person).where(Person.calendar_token_hash == hash_token(token)))
     if person is None:

@@ -17,6 +17,7 @@ from attunement.web.deps import (
     DbSession,
     IdPath,
     OptionalUser,
+    ReadSession,
     field_errors,
     render,
 )
@@ -55,7 +56,7 @@ def _options() -> dict[str, object]:
 
 
 @router.get("/relationships", response_class=HTMLResponse)
-def list_page(request: Request, db: DbSession, me: CurrentUser) -> HTMLResponse:
+def list_page(request: Request, db: ReadSession, me: CurrentUser) -> HTMLResponse:
     summaries = my_relationships(db, me, include_former=True)
     flash = request.session.pop("flash", None)
     return render(
@@ -163,7 +164,7 @@ def _detail(
 
 @router.get("/relationships/{relationship_id}", response_class=HTMLResponse)
 def detail_page(
-    request: Request, db: DbSession, me: CurrentUser, relationship_id: IdPath
+    request: Request, db: ReadSession, me: CurrentUser, relationship_id: IdPath
 ) -> HTMLResponse:
     return _detail(request, db, me, relationship_id)
 
@@ -250,7 +251,7 @@ def leave(request: Request, db: DbSession, me: CurrentUser, relationship_id: IdP
 
 
 @router.get("/join/{token}", response_class=HTMLResponse)
-def join_page(request: Request, db: DbSession, me: OptionalUser, token: str) -> HTMLResponse:
+def join_page(request: Request, db: ReadSession, me: OptionalUser, token: str) -> HTMLResponse:
     """What the invitation is, and a button to accept it (after signing up or in)."""
     preview = invitation_preview(db, token)
     return render(
