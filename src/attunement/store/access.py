@@ -22,6 +22,8 @@ lists and single reads cannot disagree.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -43,6 +45,8 @@ from attunement.store.models import (
 )
 
 __all__ = [
+    "InteractionMeans",
+    "InteractionPoint",
     "InteractionView",
     "MeasurementView",
     "PracticeView",
@@ -53,6 +57,8 @@ __all__ = [
     "participants_in_force",
     "read_interaction",
     "read_measurement",
+    "readable_interaction_means",
+    "readable_interaction_points",
     "readable_interactions",
     "readable_measurements",
     "readable_practice_logs",
@@ -217,7 +223,9 @@ def _require_member_now_or_before(session: Session, actor_id: int, relationship_
         raise NotFoundError(f"No relationship {relationship_id} of yours.")
 
 
-def _is_current_member_clause(actor_id: int, relationship_id: Any) -> sa.ColumnElement[bool]:
+def _is_current_member_clause(
+    actor_id: int | sa.BindParameter[int], relationship_id: Any
+) -> sa.ColumnElement[bool]:
     return sa.exists().where(
         Membership.person_id == actor_id,
         Membership.relationship_id == relationship_id,
@@ -228,7 +236,7 @@ def _is_current_member_clause(actor_id: int, relationship_id: Any) -> sa.ColumnE
 # -- interactions ---------------------------------------------------------------------------
 
 
-def _interaction_visible_clause(actor_id: int) -> sa.ColumnElement[bool]:
+def _interaction_visible_clause(actor_id: int | sa.BindParameter[int]) -> sa.ColumnElement[bool]:
     own_record = aliased(Interaction)
     answered = sa.exists().where(
         own_record.id == Interaction.partner_record_id, own_record.person_id == actor_id
@@ -302,6 +310,112 @@ def readable_interactions(
         query = query.where(Interaction.occurred_at < until)
     records = session.scalars(query.order_by(Interaction.occurred_at, Interaction.id))
     return [interaction_view(record, actor_id) for record in records]
+
+
+@dataclass(frozen=True, slots=True)
+class InteractionMeans:
+    """One person's readable interaction records of a relationship, summed up in the database:
+    how many, and the mean of each score (``None`` where no record has it)."""
+
+    person_id: int
+    records: int
+    means: dict[str, float | None]
+
+
+@dataclass(frozen=True, slots=True)
+class InteractionPoint:
+    """The scores of one readable interaction record (``None`` where it has none)."""
+
+    person_id: int
+    occurred_at: datetime
+    scores: dict[str, float | None]
+
+
+def _score_column(key: str) -> sa.ColumnElement[float]:
+    column: sa.ColumnElement[float] = Interaction.scores[key].as_float()
+    return column
+
+
+# These statements are built once per set of score keys, with the actor and the relationship
+# as parameters: building and fingerprinting a statement costs more than running it.
+_ACTOR = sa.bindparam("actor_id", type_=sa.Integer)
+_RELATIONSHIP = sa.bindparam("relationship_id", type_=sa.Integer)
+
+
+@functools.lru_cache(maxsize=32)
+def _means_statement(keys: tuple[str, ...]) -> sa.Executable:
+    return (
+        sa.select(
+            Interaction.person_id,
+            sa.func.count(Interaction.id),
+            *(sa.func.avg(_score_column(key)) for key in keys),
+        )
+        .where(Interaction.relationship_id == _RELATIONSHIP, _interaction_visible_clause(_ACTOR))
+        .group_by(Interaction.person_id)
+        .order_by(Interaction.person_id)
+    )
+
+
+@functools.lru_cache(maxsize=32)
+def _points_statement(keys: tuple[str, ...]) -> sa.Executable:
+    return (
+        sa.select(
+            Interaction.person_id,
+            Interaction.occurred_at,
+            *(_score_column(key) for key in keys),
+        )
+        .where(Interaction.relationship_id == _RELATIONSHIP, _interaction_visible_clause(_ACTOR))
+        .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
+        .limit(sa.bindparam("latest", type_=sa.Integer))
+    )
+
+
+def _scores(keys: tuple[str, ...], values: Sequence[Any]) -> dict[str, float | None]:
+    return {
+        key: None if value is None else float(value)
+        for key, value in zip(keys, values, strict=True)
+    }
+
+
+def readable_interaction_means(
+    session: Session, actor_id: int, relationship_id: int, score_keys: Sequence[str]
+) -> list[InteractionMeans]:
+    """Per person, by person id: the number of readable interaction records of the
+    relationship and the mean of each of ``score_keys``, computed by the database (the same
+    rules as :func:`readable_interactions`, without loading a record)."""
+    _require_member_now_or_before(session, actor_id, relationship_id)
+    keys = tuple(score_keys)
+    rows = session.execute(
+        _means_statement(keys), {"actor_id": actor_id, "relationship_id": relationship_id}
+    )
+    return [
+        InteractionMeans(person_id=int(row[0]), records=int(row[1]), means=_scores(keys, row[2:]))
+        for row in rows
+    ]
+
+
+def readable_interaction_points(
+    session: Session,
+    actor_id: int,
+    relationship_id: int,
+    score_keys: Sequence[str],
+    *,
+    latest: int,
+) -> list[InteractionPoint]:
+    """The scores of the ``latest`` newest readable interaction records of the relationship,
+    oldest first (the rules of :func:`readable_interactions`; only the scores are read)."""
+    _require_member_now_or_before(session, actor_id, relationship_id)
+    keys = tuple(score_keys)
+    rows = session.execute(
+        _points_statement(keys),
+        {"actor_id": actor_id, "relationship_id": relationship_id, "latest": latest},
+    )
+    points = [
+        InteractionPoint(person_id=int(row[0]), occurred_at=row[1], scores=_scores(keys, row[2:]))
+        for row in rows
+    ]
+    points.reverse()
+    return points
 
 
 def require_own_interaction(session: Session, actor_id: int, interaction_id: int) -> Interaction:

@@ -1,13 +1,17 @@
 """The dashboard of one relationship: closeness over time, the intimacy process, what to try.
 
 Everything shown goes through the store's access rules (``readable_measurements``,
-``readable_interactions``): a person sees their own records and what the others in the
-relationship chose to share, nothing else. The numbers are summarised by
-:mod:`attunement.practices.suggestions` and drawn by :mod:`attunement.reports.charts`.
+``readable_interaction_means``, ``readable_interaction_points``): a person sees their own
+records and what the others in the relationship chose to share, nothing else. The means are
+computed by the database, so a page costs about the same with ten records or ten thousand;
+the scatter plots show the newest :data:`CHART_POINTS`. The numbers are turned into
+suggestions by :mod:`attunement.practices.suggestions` and drawn by
+:mod:`attunement.reports.charts`.
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,16 +23,13 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from attunement.practices import (
-    Balance,
-    disclosure_balance,
-    eis_change,
-    process_summary,
-    suggest_practices,
-)
+from attunement.practices import disclosure_balance, eis_change, suggest_practices
 from attunement.reports.charts import Series, scatter_chart, trend_chart
 from attunement.store.access import (
-    readable_interactions,
+    InteractionMeans,
+    InteractionPoint,
+    readable_interaction_means,
+    readable_interaction_points,
     readable_measurements,
     readable_practice_logs,
     require_current_member,
@@ -82,8 +83,14 @@ class DashboardSummary(BaseModel):
     suggestions: list[dict[str, Any]]
 
 
-def _frames(db: ReadSession, me: int, relationship_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    checkins = pd.DataFrame(
+#: The scatter plots show at most this many of the newest interactions (the means use all).
+CHART_POINTS = 300
+
+_SCORE_KEYS = tuple(f"interaction_{part}" for part in _PARTS)
+
+
+def _checkins(db: ReadSession, me: int, relationship_id: int) -> pd.DataFrame:
+    return pd.DataFrame(
         [
             {"person": m.person_id, "taken_at": m.taken_at, "eis_total": m.scores.get("eis_total")}
             for m in readable_measurements(
@@ -92,44 +99,48 @@ def _frames(db: ReadSession, me: int, relationship_id: int) -> tuple[pd.DataFram
         ],
         columns=["person", "taken_at", "eis_total"],
     )
-    interactions = pd.DataFrame(
-        [
-            {
-                "person": r.person_id,
-                "occurred_at": r.occurred_at,
-                **{part: r.scores.get(f"interaction_{part}") for part in _PARTS},
-            }
-            for r in readable_interactions(db, me, relationship_id)
-        ],
-        columns=["person", "occurred_at", *_PARTS],
-    )
-    return checkins, interactions
+
+
+def _summary_row(means: InteractionMeans) -> pd.Series:
+    """One person's row in the shape of :func:`attunement.practices.process_summary`."""
+    values: dict[str, float] = {"records": float(means.records)}
+    for part, key in zip(_PARTS, _SCORE_KEYS, strict=True):
+        value = means.means[key]
+        values[part] = math.nan if value is None else value
+    return pd.Series(values)
 
 
 def _number(value: Any) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
 
+def _eis_totals(checkins: pd.DataFrame) -> dict[int, list[tuple[datetime, float]]]:
+    """Each person's EIS totals, oldest first (a check-in without a total is left out)."""
+    found: dict[int, list[tuple[datetime, float]]] = {}
+    for person, taken_at, total in checkins.itertuples(index=False, name=None):
+        if total is not None and not pd.isna(total):
+            found.setdefault(int(person), []).append((taken_at, float(total)))
+    for totals in found.values():
+        totals.sort(key=lambda pair: pair[0])
+    return found
+
+
 def _summaries(
     members: dict[int, str],
     me: int,
     checkins: pd.DataFrame,
-    interactions: pd.DataFrame,
+    means: dict[int, InteractionMeans],
     practice_counts: dict[int, int],
-) -> tuple[list[PersonSummary], dict[int, pd.Series], dict[int, Balance]]:
-    summary = process_summary(interactions)
+) -> tuple[list[PersonSummary], dict[int, pd.Series]]:
     people: list[PersonSummary] = []
     rows: dict[int, pd.Series] = {}
-    balances: dict[int, Balance] = {}
+    eis = _eis_totals(checkins)
     for pid, name in members.items():
-        matching = summary[summary["person"] == pid]
-        row: pd.Series | None = matching.iloc[0] if len(matching) else None
+        row = _summary_row(means[pid]) if pid in means else None
         if row is not None:
             rows[pid] = row
         balance = disclosure_balance(row)
-        balances[pid] = balance
-        own_eis = checkins[checkins["person"] == pid].sort_values("taken_at")
-        totals = pd.to_numeric(own_eis["eis_total"], errors="coerce").dropna()
+        totals = [total for _taken_at, total in eis.get(pid, [])]
         people.append(
             PersonSummary(
                 person_id=pid,
@@ -139,26 +150,29 @@ def _summaries(
                 **{part: _number(row[part]) if row is not None else None for part in _PARTS},
                 balance=balance.value,
                 balance_label=balance.label,
-                eis_latest=float(totals.iloc[-1]) if len(totals) else None,
+                eis_latest=totals[-1] if totals else None,
                 eis_checkins=len(totals),
                 practices_30_days=practice_counts.get(pid, 0),
             )
         )
-    return people, rows, balances
+    return people, rows
 
 
 def _charts(
-    members: dict[int, str], me: int, checkins: pd.DataFrame, interactions: pd.DataFrame
+    members: dict[int, str],
+    me: int,
+    checkins: pd.DataFrame,
+    points: list[InteractionPoint],
+    means: dict[int, InteractionMeans],
 ) -> dict[str, Any]:
     charts: dict[str, Any] = {"eis": None, "process": []}
     series = []
+    eis = _eis_totals(checkins)
     for pid, name in members.items():
-        own = checkins[checkins["person"] == pid].sort_values("taken_at")
-        if len(own):
+        own = eis.get(pid, [])
+        if own:
             label = "You" if pid == me else name
-            series.append(
-                Series(label, list(own["taken_at"]), [_number(v) for v in own["eis_total"]])
-            )
+            series.append(Series(label, [when for when, _ in own], [total for _, total in own]))
     if series:
         charts["eis"] = trend_chart(
             series,
@@ -169,25 +183,35 @@ def _charts(
             y_max=25,
         )
     for pid, name in members.items():
-        own = interactions[interactions["person"] == pid]
-        if len(own) < 3:
+        scores = [point.scores for point in points if point.person_id == pid]
+        if len(scores) < 3:
             continue
         owner = "Your" if pid == me else f"{name}'s"
+        total = means[pid].records if pid in means else len(own)
+        which = (
+            "one dot per interaction"
+            if total <= len(own)
+            else (f"one dot per interaction, the newest {len(own)} of {total}")
+        )
         pair = []
         for part, label, title in _SCATTERS:
-            data = own[[part, "intimacy"]].dropna()
+            xy = [
+                (x, y)
+                for x, y in ((s[f"interaction_{part}"], s["interaction_intimacy"]) for s in scores)
+                if x is not None and y is not None
+            ]
             # A plot needs a few points and some spread; otherwise it says nothing.
-            if len(data) < 3 or data[part].nunique() < 2:
+            if len(xy) < 3 or len({x for x, _y in xy}) < 2:
                 continue
             pair.append(
                 scatter_chart(
-                    [float(v) for v in data[part]],
-                    [float(v) for v in data["intimacy"]],
+                    [x for x, _y in xy],
+                    [y for _x, y in xy],
                     title=title,
                     x_label=f"{label} (1-7)",
                     y_label="Felt close (1-7)",
                     desc=f"{owner} interactions: {label.lower()} against how close it felt, "
-                    "one dot per interaction.",
+                    f"{which}.",
                 )
             )
         if pair:
@@ -195,42 +219,51 @@ def _charts(
     return charts
 
 
+_ME = sa.bindparam("me", type_=sa.Integer)
+_MY_CLOSENESS = (
+    sa.select(
+        ClosenessSession.finished_at,
+        sa.case(
+            (ClosenessSession.person_a_id == _ME, ClosenessSession.ios_before_a),
+            else_=ClosenessSession.ios_before_b,
+        ),
+        sa.case(
+            (ClosenessSession.person_a_id == _ME, ClosenessSession.ios_after_a),
+            else_=ClosenessSession.ios_after_b,
+        ),
+    )
+    .where(
+        ClosenessSession.relationship_id == sa.bindparam("relationship_id", type_=sa.Integer),
+        ClosenessSession.finished_at.is_not(None),
+        sa.or_(ClosenessSession.person_a_id == _ME, ClosenessSession.person_b_id == _ME),
+    )
+    .order_by(ClosenessSession.finished_at)
+)
+
+
 def _my_closeness(db: ReadSession, me: int, relationship_id: int) -> list[dict[str, Any]]:
     """The reader's own IOS ratings before and after each finished 36 Questions session of the
     relationship (a person's IOS answers are theirs alone)."""
-    found = []
-    for record in db.scalars(
-        sa.select(ClosenessSession)
-        .where(
-            ClosenessSession.relationship_id == relationship_id,
-            ClosenessSession.finished_at.is_not(None),
-            sa.or_(ClosenessSession.person_a_id == me, ClosenessSession.person_b_id == me),
-        )
-        .order_by(ClosenessSession.finished_at)
-    ):
-        slot = "a" if record.person_a_id == me else "b"
-        found.append(
-            {
-                "finished_at": record.finished_at,
-                "before": getattr(record, f"ios_before_{slot}"),
-                "after": getattr(record, f"ios_after_{slot}"),
-            }
-        )
-    return found
+    rows = db.execute(_MY_CLOSENESS, {"me": me, "relationship_id": relationship_id})
+    return [{"finished_at": row[0], "before": row[1], "after": row[2]} for row in rows]
 
 
 def _load(db: ReadSession, me: Person, relationship_id: int) -> dict[str, Any]:
     require_current_member(db, me.id, relationship_id)
     relationship = db.get(Relationship, relationship_id)
     members = {m.person_id: m.display_name for m in members_of(db, relationship_id, me.id)}
-    checkins, interactions = _frames(db, me.id, relationship_id)
+    checkins = _checkins(db, me.id, relationship_id)
+    means = {
+        row.person_id: row
+        for row in readable_interaction_means(db, me.id, relationship_id, _SCORE_KEYS)
+    }
     since = datetime.now(UTC) - timedelta(days=30)
     practice_counts = Counter(
         log.person_id
         for log in readable_practice_logs(db, me.id, relationship_id=relationship_id)
         if log.done_at >= since
     )
-    people, rows, _ = _summaries(members, me.id, checkins, interactions, dict(practice_counts))
+    people, rows = _summaries(members, me.id, checkins, means, dict(practice_counts))
     others = [pid for pid in members if pid != me.id]
     partner_name = " and ".join(members[pid] for pid in others) or "the other person"
     theirs = rows.get(others[0]) if len(others) == 1 else None
@@ -246,7 +279,7 @@ def _load(db: ReadSession, me: Person, relationship_id: int) -> dict[str, Any]:
         "people": people,
         "suggestions": suggestions,
         "checkins": checkins,
-        "interactions": interactions,
+        "means": means,
         "members": members,
         "partner_name": partner_name,
     }
@@ -268,7 +301,10 @@ def dashboard(
 ) -> HTMLResponse:
     """One relationship's dashboard: only what each person shares."""
     data = _load(db, me, relationship_id)
-    charts = _charts(data["members"], me.id, data["checkins"], data["interactions"])
+    points = readable_interaction_points(
+        db, me.id, relationship_id, _SCORE_KEYS, latest=CHART_POINTS
+    )
+    charts = _charts(data["members"], me.id, data["checkins"], points, data["means"])
     return render(
         request,
         "dashboard/relationship.html",
