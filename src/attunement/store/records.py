@@ -14,10 +14,10 @@ import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, time, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from attunement.errors import (
     AttunementError,
@@ -32,6 +32,7 @@ from attunement.store.access import (
     require_current_member,
     require_own_interaction,
 )
+from attunement.store.constraints import check_lengths, integrity_error_to_domain
 from attunement.store.models import (
     AuditAction,
     AuditEvent,
@@ -425,7 +426,7 @@ def record_interaction(
     each visible to the other person. The note is private unless ``note_shared``.
     """
     early = _score_early("interaction", responses)
-    require_current_member(session, actor_id, relationship_id)
+    share_default = _interaction_share_default(session, actor_id, relationship_id)
     occurred_at = occurred_at or utcnow()
     problems: list[Problem] = []
     kind = _enum(Channel, channel, "channel", problems)
@@ -444,26 +445,74 @@ def record_interaction(
     if problems or kind is None:
         raise _invalid("The interaction record is not valid.", problems)
     version, scores = _scored(early)
-    relationship = session.get_one(Relationship, relationship_id)
-    record = Interaction(
-        person_id=actor_id,
-        relationship_id=relationship_id,
-        study_id=study_id,
-        occurred_at=occurred_at,
-        duration_minutes=duration_minutes,
-        channel=kind,
-        instrument_version=version,
-        responses=_clean_responses(responses),
-        scores=scores,
-        note=note,
-        note_shared=note_shared,
-        shared=relationship.share_interactions_default if shared is None else shared,
-        source=source,
-    )
-    session.add(record)
-    session.flush()
+    values: dict[str, Any] = {
+        "person_id": actor_id,
+        "relationship_id": relationship_id,
+        "study_id": study_id,
+        "occurred_at": occurred_at,
+        "duration_minutes": duration_minutes,
+        "channel": kind,
+        "instrument_version": version,
+        "responses": _clean_responses(responses),
+        "scores": scores,
+        "note": note,
+        "note_shared": note_shared,
+        "shared": share_default if shared is None else shared,
+        "partner_record_id": None,
+        "source": source,
+        "created_at": utcnow(),
+    }
+    record = _insert_interaction(session, values)
     if responds_to is not None:
         link_interactions(session, actor_id, record.id, responds_to)
+    return record
+
+
+_SHARE_DEFAULT = (
+    sa.select(Relationship.share_interactions_default)
+    .join(Membership, Membership.relationship_id == Relationship.id)
+    .where(
+        Relationship.id == sa.bindparam("relationship_id"),
+        Membership.person_id == sa.bindparam("person_id"),
+        Membership.left_at.is_(None),
+    )
+)
+
+
+def _interaction_share_default(session: Session, actor_id: int, relationship_id: int) -> bool:
+    """The relationship's ``share_interactions_default`` when the actor is a current member
+    (one plain query: this runs on every diary record); otherwise the error of
+    :func:`require_current_member`."""
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # a plain query does not flush on its own
+    found = (
+        session.connection()
+        .execute(_SHARE_DEFAULT, {"relationship_id": relationship_id, "person_id": actor_id})
+        .first()
+    )
+    if found is None:
+        require_current_member(session, actor_id, relationship_id)  # raises the right error
+        raise NotFoundError(f"No relationship {relationship_id} of yours.")  # pragma: no cover
+    return bool(found[0])
+
+
+_INTERACTION_TABLE = cast(sa.Table, Interaction.__table__)
+_INSERT_INTERACTION = sa.insert(_INTERACTION_TABLE).returning(_INTERACTION_TABLE.c.id)
+
+
+def _insert_interaction(session: Session, values: dict[str, Any]) -> Interaction:
+    """INSERT one interaction row with every column given, and return it as an object of
+    ``session`` as if it had been loaded (the unit of work's bookkeeping for one new object
+    costs more than the insert itself on the hot path of the diary)."""
+    record = Interaction(**values)
+    check_lengths([record])
+    try:
+        new_id = session.connection().execute(_INSERT_INTERACTION, values).scalar_one()
+    except sa.exc.IntegrityError as error:
+        raise integrity_error_to_domain(error) from error
+    record.id = int(new_id)
+    make_transient_to_detached(record)  # no pending changes: it is what the row holds
+    session.add(record)
     return record
 
 

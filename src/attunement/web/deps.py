@@ -152,7 +152,7 @@ _PERSON_BY_ID = sa.select(*(column for _key, column in _PERSON_COLUMNS)).where(
 def _load_person(reader: StoreSession, db: StoreSession, person_id: int) -> Person | None:
     """The person, read through the reader (no write lock, one plain query) and placed in the
     writer session ``db`` as if loaded there, so a route may change it and commit."""
-    row = reader.execute(_PERSON_BY_ID, {"person_id": person_id}).first()
+    row = reader.connection().execute(_PERSON_BY_ID, {"person_id": person_id}).first()
     reader.commit()  # end the read: a later read in this request sees a fresh snapshot
     if row is None:
         return None
