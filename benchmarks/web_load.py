@@ -145,9 +145,13 @@ def serve(kind: str, database_url: str, port: int, data_dir: str) -> None:
             data_dir=Path(data_dir),
             secret_key="benchmark-secret-key-0123456789-abcdefghij",
         )
-        app = create_app(settings, mailer=ConsoleMailer())
+        app = create_app(settings, mailer=ConsoleMailer(), freeze_after_start=True)
     else:
+        import gc
+
         app = bare_app(database_url)
+        gc.collect()
+        gc.freeze()  # as the app does once started (attunement serve)
     uvicorn.run(
         app,
         host="127.0.0.1",

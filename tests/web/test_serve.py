@@ -51,3 +51,34 @@ def test_serve_upgrades_a_new_database_and_answers_health(tmp_path: Path) -> Non
     engine = create_engine_from_url(url)
     assert current_revision(engine) == head_revision()
     engine.dispose()
+
+
+def test_a_served_app_puts_its_start_up_objects_out_of_the_collectors_reach(
+    tmp_path: Path,
+) -> None:
+    """``attunement serve`` builds its app with ``freeze_after_start``: once started, the
+    objects made so far are frozen (full collections then skip them), and only then."""
+    import asyncio
+    import gc
+
+    from attunement.settings import Settings
+    from attunement.web import create_app
+
+    settings = Settings(
+        environment="test",
+        database_url=f"sqlite:///{tmp_path / 'frozen.sqlite3'}",
+        data_dir=tmp_path,
+        secret_key="test-secret-key-that-is-long-enough-0123456789",
+    )
+
+    async def started_freeze_count(freeze: bool) -> int:
+        app = create_app(settings, freeze_after_start=freeze)
+        async with app.router.lifespan_context(app):
+            return gc.get_freeze_count()
+
+    gc.unfreeze()
+    try:
+        assert asyncio.run(started_freeze_count(False)) == 0
+        assert asyncio.run(started_freeze_count(True)) > 10_000
+    finally:
+        gc.unfreeze()

@@ -41,6 +41,6 @@ def serve(host: str | None, port: int | None, database_url: str | None) -> None:
     if database_url is not None:
         overrides["database_url"] = database_url
     settings = Settings(**overrides)
-    app = create_app(settings)
+    app = create_app(settings, freeze_after_start=True)
     click.echo(f"attunement is running at http://{settings.host}:{settings.port}/ (Ctrl+C stops)")
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", proxy_headers=False)
