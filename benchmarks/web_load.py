@@ -11,7 +11,9 @@ cookie and CSRF token):
 2. ``diary``: every client only posts interaction records;
 3. ``bare``: the same clients post the same JSON to a bare ASGI app (no framework, no session,
    no validation, no scoring) that does the single INSERT of an interaction row through the
-   same engine settings, in a worker thread as FastAPI does.
+   same engine settings, in a worker thread as FastAPI does; then ``fastapi``: the same
+   insert in one plain FastAPI route (no middleware), which shows how much of the gap
+   between the app and the bare route is the framework's own.
 
 4. ``paced``: the same clients send requests on a fixed schedule, ``--rate`` per second in
    all (half diary posts, half dashboards), whatever the answers' speed; then the bare route
@@ -43,7 +45,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -57,9 +60,8 @@ PASSWORD = "benchmark passphrase 1"
 # -- the servers (run in a subprocess: the load generator must not share their GIL) -----------
 
 
-def bare_app(database_url: str) -> Any:
-    """An ASGI app that stores one interaction row per POST, nothing more."""
-    import anyio
+def single_insert(database_url: str) -> tuple[Any, Callable[[dict[str, Any]], int]]:
+    """The engine (the app's writer settings) and a function storing one interaction row."""
     import sqlalchemy as sa
 
     from attunement.store.engine import open_database
@@ -92,6 +94,15 @@ def bare_app(database_url: str) -> Any:
         )
         with engine.begin() as connection:
             return int(connection.execute(statement).scalar_one())
+
+    return engine, insert
+
+
+def bare_app(database_url: str) -> Any:
+    """An ASGI app that stores one interaction row per POST, nothing more."""
+    import anyio
+
+    engine, insert = single_insert(database_url)
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -127,6 +138,32 @@ def bare_app(database_url: str) -> Any:
     return app
 
 
+def framework_app(database_url: str) -> Any:
+    """A FastAPI app with one plain route doing the same single insert: FastAPI's own cost,
+    without sessions, CSRF, validation, access checks or scoring."""
+    from fastapi import Body, FastAPI
+    from fastapi.responses import JSONResponse
+
+    engine, insert = single_insert(database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(lifespan=lifespan)
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/bare")
+    def bare(data: dict[str, Any] = Body(...)) -> JSONResponse:  # noqa: B008
+        return JSONResponse({"id": insert(data)}, status_code=201)
+
+    return app
+
+
 def serve(kind: str, database_url: str, port: int, data_dir: str) -> None:
     """Run the app (``kind="app"``) or the bare route under uvicorn until killed."""
     import logging
@@ -149,7 +186,7 @@ def serve(kind: str, database_url: str, port: int, data_dir: str) -> None:
     else:
         import gc
 
-        app = bare_app(database_url)
+        app = bare_app(database_url) if kind == "bare" else framework_app(database_url)
         gc.collect()
         gc.freeze()  # as the app does once started (attunement serve)
     uvicorn.run(
@@ -407,8 +444,21 @@ async def bench_database(name: str, url: str, duration: float, count: int, rate:
         finally:
             bare.terminate()
             bare.wait(timeout=30)
+        plain, plain_base = start_server("framework", url, data_dir)
+        try:
+            step = bare_step(plain_base)
+            _, plain_rate = await measured(
+                name, "fastapi", plain, run_phase(clients, duration, step)
+            )
+        finally:
+            plain.terminate()
+            plain.wait(timeout=30)
             await asyncio.gather(*(client.http.aclose() for client in clients))
     print(f"{name:<10} ratio   app diary / bare insert throughput = {app_rate / bare_rate:.2f}")
+    print(
+        f"{name:<10} ratio   plain FastAPI route / bare insert throughput = "
+        f"{plain_rate / bare_rate:.2f} (the framework's own share of the gap)"
+    )
     print(
         f"{name:<10} paced   app p99 at {rate:g} requests/s = {p99(app_paced) * 1000:.1f} ms "
         f"(aim: under 100 ms)"
