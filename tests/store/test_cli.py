@@ -90,3 +90,25 @@ def test_data_commands_end_to_end(tmp_path: Path) -> None:
     )
     assert code == 0, out
     assert (tmp_path / "mine" / "relationship_1_long.parquet").exists()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["export", "--study", "1", "--as", "rita@uni.example", "--out", "x"],
+        ["erase-person", "ana@example.org", "--yes"],
+        ["researcher", "grant", "rita@uni.example"],
+        ["reminders", "send"],
+    ],
+)
+def test_a_mistyped_database_path_is_refused_and_not_created(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """Commands on stored data name the missing file instead of making a new, empty one."""
+    missing = tmp_path / "atunement.sqlite3"  # a typo of the real file's name
+    code, out = _run(*command, "--database-url", f"sqlite:///{missing}")
+    assert code == 2, out
+    assert f"No database at {missing}" in out
+    assert "attunement db upgrade" in out
+    assert "Traceback" not in out
+    assert not missing.exists()

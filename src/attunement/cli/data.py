@@ -12,18 +12,24 @@ from pathlib import Path
 import click
 
 from attunement.cli._group import cli
-from attunement.cli.db import database_url_option, settings_from
+from attunement.cli.db import database_url_option, existing_database_settings, settings_from
 from attunement.store.engine import StoreSession
 
 __all__ = ["backup", "demo", "erase_person_command", "export", "import_", "restore"]
 
 
 @contextmanager
-def _session(database_url: str | None, *, upgrade: bool = True) -> Iterator[StoreSession]:
+def _session(
+    database_url: str | None, *, upgrade: bool = True, must_exist: bool = True
+) -> Iterator[StoreSession]:
+    """A session on the database; ``must_exist`` refuses a SQLite file not created yet."""
     from attunement.store import create_engine_from_settings, make_session_factory
     from attunement.store import upgrade as upgrade_schema
 
-    engine = create_engine_from_settings(settings_from(database_url))
+    settings = (
+        existing_database_settings(database_url) if must_exist else settings_from(database_url)
+    )
+    engine = create_engine_from_settings(settings)
     try:
         if upgrade:
             upgrade_schema(engine)
@@ -52,7 +58,7 @@ def demo(database_url: str | None, seed: int, start: datetime | None, days: int)
     from attunement.store.demo import generate_demo
 
     first_day = start.date() if start is not None else None
-    with _session(database_url) as session:
+    with _session(database_url, must_exist=False) as session:
         summary = generate_demo(session, seed=seed, start=first_day, days=days)
     click.echo(summary.describe())
 
@@ -160,7 +166,7 @@ def import_(
     problem is listed with its line and column. See docs/store.md for the columns."""
     from attunement.store.imports import import_interactions, import_measurements
 
-    with _session(database_url) as session:
+    with _session(database_url, must_exist=False) as session:
         if kind == "measurements":
             report = import_measurements(
                 session, path, instrument_id=instrument_id, dry_run=dry_run

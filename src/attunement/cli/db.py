@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -9,7 +10,7 @@ import click
 from attunement.cli._group import cli
 from attunement.settings import Settings
 
-__all__ = ["database_url_option", "db", "settings_from"]
+__all__ = ["database_url_option", "db", "existing_database_settings", "settings_from"]
 
 database_url_option = click.option(
     "--database-url",
@@ -25,6 +26,33 @@ def settings_from(database_url: str | None) -> Settings:
     if database_url is not None:
         overrides["database_url"] = database_url
     return Settings(**overrides)
+
+
+def existing_database_settings(database_url: str | None) -> Settings:
+    """:func:`settings_from`, refusing a SQLite file that does not exist yet.
+
+    For commands that work on data already stored (export, erase-person, reminders, roles):
+    a mistyped path would otherwise create a new, empty database and the command would answer
+    as if the person or study did not exist.
+    """
+    from attunement.errors import InvalidInputError
+    from attunement.store.engine import normalize_url
+
+    settings = settings_from(database_url)
+    url = normalize_url(settings.resolved_database_url())
+    path = url.database
+    in_a_file = bool(path) and path != ":memory:" and not str(path).startswith("file:")
+    if (
+        url.get_backend_name() == "sqlite"
+        and in_a_file
+        and not Path(str(path)).expanduser().exists()
+    ):
+        raise InvalidInputError(
+            f"No database at {path}.",
+            hint="Check --database-url (or ATTUNEMENT_DATABASE_URL, or ATTUNEMENT_DATA_DIR). "
+            "`attunement serve` or `attunement db upgrade` creates a new database.",
+        )
+    return settings
 
 
 @cli.group()

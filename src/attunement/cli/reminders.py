@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import click
 
 from attunement.cli._group import cli
-from attunement.cli.db import settings_from
+from attunement.cli.db import existing_database_settings
 
 __all__ = ["reminders"]
 
@@ -41,7 +41,7 @@ def send(database_url: str | None, every: float | None) -> None:
     from attunement.store.engine import create_engine_from_settings, make_session_factory
     from attunement.web.mail import mailer_from_settings
 
-    settings = settings_from(database_url)
+    settings = existing_database_settings(database_url)
     settings.check_safe()
     engine = create_engine_from_settings(settings)
     upgrade(engine)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from attunement.cli._group import cli
-from attunement.cli.db import database_url_option, settings_from
+from attunement.cli.db import database_url_option, existing_database_settings
 
 __all__ = ["researcher"]
 
@@ -20,7 +20,7 @@ def _set(database_url: str | None, email: str, value: bool) -> str:
     from attunement.store import upgrade as upgrade_schema
     from attunement.store.studies import set_researcher
 
-    engine = create_engine_from_settings(settings_from(database_url))
+    engine = create_engine_from_settings(existing_database_settings(database_url))
     try:
         upgrade_schema(engine)
         with transaction(make_session_factory(engine)) as session:
