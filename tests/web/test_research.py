@@ -518,6 +518,68 @@ def test_a_new_consent_version_applies_to_new_participants(
     assert re.search(rf"{ben}</code> <span[^>]*>v2026-1</span>", page)
 
 
+def test_a_participant_reads_a_revised_consent_and_chooses(
+    app: FastAPI, rita: WebPerson, other_web: WebPerson, cleo: WebPerson
+) -> None:
+    """After a revision, each participant is shown the new text and may agree to it (or
+    withdraw); nothing changes until they act, and agreeing is recorded for the audit."""
+    study_id = create_study(rita)
+    code = code_of(rita, study_id)
+    ben_code = enroll(other_web, code)
+    enroll(cleo, code)
+    assert "changed the consent text" not in other_web.get("/studies").text
+    rita.post(
+        f"/studies/{study_id}/consent",
+        {"consent_text": "Second text.\nWe now also ask about sleep.", "consent_version": "v2"},
+    )
+    page = main_of(other_web.get("/studies").text)
+    assert "changed the consent text" in page
+    assert "We now also ask about sleep." in page
+    assert 'name="consent_version" value="v2"' in page
+
+    unticked = other_web.post(f"/studies/{study_id}/consent-again", {"consent_version": "v2"})
+    assert unticked.status_code == 303
+    assert "Nothing changed" in other_web.get("/studies").text
+    stale = other_web.post(
+        f"/studies/{study_id}/consent-again", {"consent_version": "2026-1", "agree": "on"}
+    )
+    assert stale.status_code == 303
+    assert "changed again" in other_web.get("/studies").text
+    assert audit(app, AuditAction.CONSENT_RENEWED) == []
+
+    agreed = other_web.post(
+        f"/studies/{study_id}/consent-again", {"consent_version": "v2", "agree": "on"}
+    )
+    assert agreed.status_code == 303
+    after = main_of(other_web.get("/studies").text)
+    assert "changed the consent text" not in after
+    assert f"you are {ben_code}" in after  # the same participant code
+    assert "consent version v2" in after
+    events = audit(app, AuditAction.CONSENT_RENEWED)
+    assert [(e.study_id, e.details) for e in events] == [
+        (study_id, {"from_version": "2026-1", "to_version": "v2"})
+    ]
+
+    # Cleo has not decided: still asked, still under the version she agreed to.
+    assert "changed the consent text" in cleo.get("/studies").text
+    listed = {
+        row["participant_code"]: row["consent_version"]
+        for row in rita.api("GET", f"/api/studies/{study_id}/participants").json()
+    }
+    assert sorted(listed.values()) == ["2026-1", "v2"]
+    # Through the API, at the version read; a study one is not in is not found.
+    mine = cleo.api("GET", "/api/studies").json()["joined"][0]
+    assert (mine["consent_outdated"], mine["current_consent_version"]) == (True, "v2")
+    renewed = cleo.api("POST", f"/api/studies/{study_id}/consent-again", {"consent_version": "v2"})
+    assert renewed.status_code == 200, renewed.text
+    assert (renewed.json()["consent_version"], renewed.json()["consent_outdated"]) == (
+        "v2",
+        False,
+    )
+    stranger = rita.api("POST", f"/api/studies/{study_id}/consent-again", {"consent_version": "v2"})
+    assert stranger.status_code == 404
+
+
 def test_closing_a_study_stops_enrollment(rita: WebPerson, other_web: WebPerson) -> None:
     study_id = create_study(rita)
     code = code_of(rita, study_id)

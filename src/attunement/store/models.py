@@ -148,6 +148,7 @@ class AuditAction(enum.StrEnum):
     BACKUP = "backup"
     RESTORE = "restore"
     CONSENT_WITHDRAWN = "consent_withdrawn"
+    CONSENT_RENEWED = "consent_renewed"
 
 
 def _fk(target: str, ondelete: str = "CASCADE") -> sa.ForeignKey:

@@ -74,6 +74,7 @@ __all__ = [
     "pending_interactions",
     "record_audit",
     "record_interaction",
+    "renew_consent",
     "score_responses",
     "withdraw_consent",
 ]
@@ -758,6 +759,46 @@ def withdraw_consent(session: Session, actor_id: int, study_id: int) -> Consent:
     consent.withdrawn_at = utcnow()
     record_audit(session, None, AuditAction.CONSENT_WITHDRAWN, study_id=study_id)
     session.flush()
+    return consent
+
+
+def renew_consent(session: Session, actor_id: int, study_id: int, consent_version: str) -> Consent:
+    """The actor agrees to the study's current consent text, ``consent_version`` being the
+    version they read (if the team changed the text again meanwhile, ConflictError asks them to
+    read the new one). Their participant code and the date they joined stay the same."""
+    consent = session.scalars(
+        sa.select(Consent).where(
+            Consent.study_id == study_id,
+            Consent.person_id == actor_id,
+            Consent.withdrawn_at.is_(None),
+        )
+    ).one_or_none()
+    if consent is None:
+        raise NotFoundError("You are not taking part in this study.")
+    study = session.get_one(Study, study_id)
+    if consent_version.strip() != study.consent_version:
+        raise ConflictError(
+            "The consent text has changed again since you opened it.",
+            hint="Read the text shown now; agree to it only if you want to.",
+            problems=[
+                Problem(
+                    "not the current version",
+                    column="consent_version",
+                    value=consent_version,
+                    allowed=study.consent_version,
+                )
+            ],
+        )
+    if consent.consent_version != study.consent_version:
+        record_audit(
+            session,
+            None,
+            AuditAction.CONSENT_RENEWED,
+            study_id=study_id,
+            details={"from_version": consent.consent_version, "to_version": study.consent_version},
+        )
+        consent.consent_version = study.consent_version
+        session.flush()
     return consent
 
 

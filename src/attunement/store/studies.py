@@ -208,6 +208,14 @@ class Participation:
     instruments: tuple[str, ...]
     schedule: dict[str, dict[str, int]]
     closed: bool
+    #: The study's consent text now, and its version: when the team has revised it since
+    #: the person agreed, they are asked to read it and agree again (or to withdraw).
+    current_consent_version: str = ""
+    current_consent_text: str = ""
+
+    @property
+    def consent_outdated(self) -> bool:
+        return self.consent_version != self.current_consent_version
 
 
 def studies_owned(session: Session, actor_id: int) -> list[StudySummary]:
@@ -254,6 +262,8 @@ def studies_joined(session: Session, actor_id: int) -> list[Participation]:
             instruments=tuple(study.instruments),
             schedule=dict(study.schedule),
             closed=study.closed_at is not None,
+            current_consent_version=study.consent_version,
+            current_consent_text=study.consent_text,
         )
         for study, consent in rows
     ]

@@ -146,6 +146,9 @@ class ParticipationOut(BaseModel):
     instruments: list[str]
     schedule: dict[str, dict[str, int]]
     closed: bool
+    current_consent_version: str
+    current_consent_text: str
+    consent_outdated: bool
 
 
 class StudiesOut(BaseModel):
@@ -685,6 +688,29 @@ def enroll_form(
     return RedirectResponse("/studies", status_code=303)
 
 
+@router.post("/studies/{study_id}/consent-again", include_in_schema=False)
+def consent_again_form(
+    request: Request, db: DbSession, me: CurrentUser, fields: FormFields, study_id: IdPath
+) -> Response:
+    """Agree to the study's new consent text (the box must be ticked; nothing else changes)."""
+    if fields.get("agree") != "on":
+        request.session["flash"] = (
+            "Nothing changed: tick the box to agree to the new text, or withdraw if you prefer."
+        )
+        return RedirectResponse("/studies", status_code=303)
+    try:
+        records.renew_consent(db, me.id, study_id, fields.get("consent_version", ""))
+        db.commit()
+    except AttunementError as error:
+        db.rollback()
+        if error.code != "conflict":
+            raise
+        request.session["flash"] = f"{error.message} {error.hint or ''}".strip()
+        return RedirectResponse("/studies", status_code=303)
+    request.session["flash"] = "Thank you. You now take part under the new consent text."
+    return RedirectResponse("/studies", status_code=303)
+
+
 @router.post("/studies/{study_id}/withdraw", include_in_schema=False)
 def withdraw_form(request: Request, db: DbSession, me: CurrentUser, study_id: IdPath) -> Response:
     """Withdraw at once: no question asked, left out of every later export."""
@@ -814,6 +840,22 @@ def api_enroll(
     if given is None:  # pragma: no cover - just enrolled
         raise AttunementError("The consent was not stored.", code="internal")
     return ConsentGiven(**given.model_dump())
+
+
+@router.post("/api/studies/{study_id}/consent-again", response_model=ParticipationOut)
+def api_consent_again(
+    db: DbSession,
+    me: CurrentUser,
+    study_id: IdPath,
+    data: Annotated[EnrollmentRequest, Body()],
+) -> ParticipationOut:
+    """Agree to the study's current consent text, at the version shown (409 if it changed)."""
+    records.renew_consent(db, me.id, study_id, data.consent_version)
+    db.commit()
+    renewed = _consent_of(db, me, study_id)
+    if renewed is None:  # pragma: no cover - the consent is in force
+        raise AttunementError("The consent was not stored.", code="internal")
+    return renewed
 
 
 @router.post("/api/studies/{study_id}/withdraw", response_model=Withdrawal)
