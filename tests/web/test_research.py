@@ -592,6 +592,23 @@ def test_closing_a_study_stops_enrollment(rita: WebPerson, other_web: WebPerson)
     assert rita.api("POST", f"/api/studies/{study_id}/close").status_code == 409
 
 
+def test_a_closed_study_reopens_with_the_same_link(rita: WebPerson, other_web: WebPerson) -> None:
+    study_id = create_study(rita)
+    code = code_of(rita, study_id)
+    assert rita.post(f"/studies/{study_id}/close").status_code == 303
+    assert "Open to new participants again" in rita.get(f"/studies/{study_id}").text
+    assert other_web.post(f"/studies/{study_id}/reopen").status_code == 403  # not theirs
+    assert "Open to new participants again" in rita.get(f"/studies/{study_id}").text
+    assert rita.post(f"/studies/{study_id}/reopen").status_code == 303
+    assert code_of(rita, study_id) == code
+    enroll(other_web, code)
+    assert rita.api("POST", f"/api/studies/{study_id}/reopen").status_code == 409  # open already
+    assert rita.api("POST", f"/api/studies/{study_id}/close").status_code == 200
+    reopened = rita.api("POST", f"/api/studies/{study_id}/reopen")
+    assert reopened.status_code == 200
+    assert reopened.json()["closed_at"] is None
+
+
 def test_the_api_covers_the_researcher_side(rita: WebPerson, other_web: WebPerson) -> None:
     body: dict[str, Any] = {
         "title": "API study",

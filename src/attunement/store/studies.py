@@ -70,6 +70,7 @@ __all__ = [
     "describe_schedule",
     "open_study_by_code",
     "own_progress",
+    "reopen_study",
     "revise_consent",
     "schedule_windows",
     "set_researcher",
@@ -289,6 +290,17 @@ def close_study(session: Session, actor_id: int, study_id: int) -> Study:
     if study.closed_at is not None:
         raise ConflictError("This study is already closed.")
     study.closed_at = utcnow()
+    session.flush()
+    return study
+
+
+def reopen_study(session: Session, actor_id: int, study_id: int) -> Study:
+    """Open the actor's closed study to new participants again, with the same enrollment
+    code (a study closed by mistake, or a second wave)."""
+    study = require_study_owner(session, actor_id, study_id)
+    if study.closed_at is None:
+        raise ConflictError("This study is open already.")
+    study.closed_at = None
     session.flush()
     return study
 

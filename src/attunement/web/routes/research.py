@@ -32,6 +32,7 @@ from attunement.store.studies import (
     describe_schedule,
     open_study_by_code,
     own_progress,
+    reopen_study,
     revise_consent,
     studies_joined,
     studies_owned,
@@ -520,6 +521,16 @@ def close_study_form(
     return RedirectResponse(f"/studies/{study_id}", status_code=303)
 
 
+@router.post("/studies/{study_id}/reopen", include_in_schema=False)
+def reopen_study_form(
+    request: Request, db: DbSession, me: CurrentUser, study_id: IdPath
+) -> Response:
+    reopen_study(db, me.id, study_id)
+    db.commit()
+    request.session["flash"] = "The study is open to new participants again, with the same link."
+    return RedirectResponse(f"/studies/{study_id}", status_code=303)
+
+
 @router.post("/studies/{study_id}/transfer", response_class=HTMLResponse, include_in_schema=False)
 def transfer_form(
     request: Request,
@@ -791,6 +802,14 @@ def api_revise_consent(
 def api_close(db: DbSession, me: CurrentUser, settings: AppSettings, study_id: IdPath) -> StudyOut:
     """Close the study to new participants."""
     study = close_study(db, me.id, study_id)
+    db.commit()
+    return _study_out(db, settings, me, study)
+
+
+@router.post("/api/studies/{study_id}/reopen", response_model=StudyOut)
+def api_reopen(db: DbSession, me: CurrentUser, settings: AppSettings, study_id: IdPath) -> StudyOut:
+    """Open a closed study to new participants again (the same enrollment code)."""
+    study = reopen_study(db, me.id, study_id)
     db.commit()
     return _study_out(db, settings, me, study)
 
