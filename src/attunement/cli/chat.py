@@ -6,9 +6,9 @@ Nothing is uploaded anywhere: the file is read from disk and results are written
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import cast
+from typing import Any, TypeVar, cast
 
 import click
 
@@ -28,6 +28,8 @@ from attunement.reports.chat import chat_report
 
 __all__ = ["chat"]
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 _FORMAT = click.option(
     "--chat-format",
     type=click.Choice(CHAT_FORMATS),
@@ -41,14 +43,32 @@ _DATE_ORDER = click.option(
     help="WhatsApp dates: dmy (31/12) or mdy (12/31); needed only when the file cannot tell.",
 )
 _FILE = click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+_PSEUDONYMIZE = click.option(
+    "--pseudonymize", is_flag=True, help="Replace names with Person A, Person B, ... (in order)."
+)
 
 
-def _messages(file: Path, chat_format: str | None, date_order: str | None) -> Iterator[Message]:
-    return read_chat(
+def _output(kind: str) -> Callable[[F], F]:
+    """The required ``-o/--output`` option for a file of ``kind`` ("CSV", "HTML")."""
+    return click.option(
+        "-o",
+        "--output",
+        "out",
+        required=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help=f"{kind} file to write.",
+    )
+
+
+def _messages(
+    file: Path, chat_format: str | None, date_order: str | None, *, pseudonymize: bool = False
+) -> Iterator[Message]:
+    messages = read_chat(
         file,
         chat_format=cast("ChatFormat | None", chat_format),
         date_order=cast("DateOrder | None", date_order),
     )
+    return conversation.pseudonymize(messages) if pseudonymize else messages
 
 
 @cli.group()
@@ -77,17 +97,10 @@ def summary(file: Path, output: str, chat_format: str | None, date_order: str | 
 
 @chat.command()
 @_FILE
-@click.option(
-    "-o",
-    "--output",
-    "out",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="CSV file to write.",
-)
+@_output("CSV")
 @click.option("--weekly", is_flag=True, help="One row per person and week instead of per message.")
 @click.option("--sentiment", is_flag=True, help="Add VADER sentiment (slower).")
-@click.option("--pseudonymize", is_flag=True, help="Replace names with Person A, Person B, ...")
+@_PSEUDONYMIZE
 @_FORMAT
 @_DATE_ORDER
 def signals(
@@ -100,9 +113,7 @@ def signals(
     date_order: str | None,
 ) -> None:
     """Write disclosure, responsiveness and turn signals to a CSV file."""
-    messages = _messages(file, chat_format, date_order)
-    if pseudonymize:
-        messages = conversation.pseudonymize(messages)
+    messages = _messages(file, chat_format, date_order, pseudonymize=pseudonymize)
     rows = conversation.message_signals(messages, sentiment=sentiment)
     if weekly:
         frame = conversation.weekly_signals(rows)
@@ -115,17 +126,8 @@ def signals(
 
 @chat.command()
 @_FILE
-@click.option(
-    "-o",
-    "--output",
-    "out",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="HTML file to write.",
-)
-@click.option(
-    "--pseudonymize", is_flag=True, help="Replace names with Person A, Person B, ... (in order)."
-)
+@_output("HTML")
+@_PSEUDONYMIZE
 @click.option("--title", default=None, help="Title of the report.")
 @_FORMAT
 @_DATE_ORDER
@@ -138,9 +140,7 @@ def report(
     date_order: str | None,
 ) -> None:
     """Write a self-contained HTML report with weekly trajectories of each person."""
-    messages = _messages(file, chat_format, date_order)
-    if pseudonymize:
-        messages = conversation.pseudonymize(messages)
+    messages = _messages(file, chat_format, date_order, pseudonymize=pseudonymize)
     heading = title or ("Conversation report" if pseudonymize else f"Conversation: {file.stem}")
     document = chat_report(messages, title=heading)
     with writing_to(out):
@@ -150,24 +150,15 @@ def report(
 
 @chat.command()
 @_FILE
-@click.option(
-    "-o",
-    "--output",
-    "out",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="CSV file to write.",
-)
-@click.option("--pseudonymize", is_flag=True, help="Replace names with Person A, Person B, ...")
+@_output("CSV")
+@_PSEUDONYMIZE
 @_FORMAT
 @_DATE_ORDER
 def similarity(
     file: Path, out: Path, pseudonymize: bool, chat_format: str | None, date_order: str | None
 ) -> None:
     """Score how closely each reply takes up a disclosure (needs attunement[text])."""
-    messages = _messages(file, chat_format, date_order)
-    if pseudonymize:
-        messages = conversation.pseudonymize(messages)
+    messages = _messages(file, chat_format, date_order, pseudonymize=pseudonymize)
     frame = conversation.reply_similarity(messages)
     write_table(frame, out)
     click.echo(f"Wrote {len(frame)} disclosure-reply pairs to {out}")
