@@ -16,10 +16,20 @@ __all__ = [
     "csrf_from",
     "invitation_path",
     "pair",
+    "shown_text",
 ]
 
 PASSWORD = "correct horse battery staple"
 _META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def shown_text(html: str) -> str:
+    """What a page shows as text: tags and their attributes (CSRF tokens, invitation links,
+    which are random and may happen to contain a name) are left out."""
+    return _TAG.sub(" ", html)
 
 
 def csrf_from(html: str) -> str:
