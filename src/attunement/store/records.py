@@ -745,8 +745,7 @@ def enroll(session: Session, actor_id: int, enrollment_code: str, consent_versio
     return consent
 
 
-def withdraw_consent(session: Session, actor_id: int, study_id: int) -> Consent:
-    """Withdraw the actor's consent: from now on they are left out of the study's data."""
+def _consent_in_force(session: Session, actor_id: int, study_id: int) -> Consent:
     consent = session.scalars(
         sa.select(Consent).where(
             Consent.study_id == study_id,
@@ -756,6 +755,12 @@ def withdraw_consent(session: Session, actor_id: int, study_id: int) -> Consent:
     ).one_or_none()
     if consent is None:
         raise NotFoundError("You are not taking part in this study.")
+    return consent
+
+
+def withdraw_consent(session: Session, actor_id: int, study_id: int) -> Consent:
+    """Withdraw the actor's consent: from now on they are left out of the study's data."""
+    consent = _consent_in_force(session, actor_id, study_id)
     consent.withdrawn_at = utcnow()
     record_audit(session, None, AuditAction.CONSENT_WITHDRAWN, study_id=study_id)
     session.flush()
@@ -766,15 +771,7 @@ def renew_consent(session: Session, actor_id: int, study_id: int, consent_versio
     """The actor agrees to the study's current consent text, ``consent_version`` being the
     version they read (if the team changed the text again meanwhile, ConflictError asks them to
     read the new one). Their participant code and the date they joined stay the same."""
-    consent = session.scalars(
-        sa.select(Consent).where(
-            Consent.study_id == study_id,
-            Consent.person_id == actor_id,
-            Consent.withdrawn_at.is_(None),
-        )
-    ).one_or_none()
-    if consent is None:
-        raise NotFoundError("You are not taking part in this study.")
+    consent = _consent_in_force(session, actor_id, study_id)
     study = session.get_one(Study, study_id)
     if consent_version.strip() != study.consent_version:
         raise ConflictError(
