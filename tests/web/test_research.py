@@ -283,6 +283,70 @@ def test_withdrawing_is_one_step_and_removes_the_person_from_later_exports(
     assert [e.study_id for e in audit(app, AuditAction.CONSENT_WITHDRAWN)] == [study_id]
 
 
+def test_a_participant_may_ask_for_reminders_of_the_study_and_withdrawing_stops_them(
+    app: FastAPI, rita: WebPerson, other_web: WebPerson
+) -> None:
+    from attunement.store.models import ReminderSchedule
+
+    def reminders() -> list[tuple[str, str, str | None, str, int | None]]:
+        with app.state.session_factory() as db:
+            return [
+                (r.what, str(r.frequency), r.weekdays, r.time_of_day.strftime("%H:%M"), r.study_id)
+                for r in db.scalars(sa.select(ReminderSchedule).order_by(ReminderSchedule.what))
+            ]
+
+    study_id = create_study(rita)
+    code = code_of(rita, study_id)
+    page = other_web.get(f"/enroll/{code}").text
+    assert "Remind me by email" in page  # offered, not ticked
+    assert 'id="remind" name="remind" value="on">' in page
+
+    bad = other_web.post(
+        f"/enroll/{code}",
+        {"consent_version": "2026-1", "agree": "on", "remind": "on", "remind_at": "25:99"},
+    )
+    assert bad.status_code == 422
+    assert 'id="remind_at-error"' in bad.text
+    assert "you are P" not in other_web.get("/studies").text  # nothing stored
+    assert reminders() == []
+
+    joined = other_web.post(
+        f"/enroll/{code}",
+        {"consent_version": "2026-1", "agree": "on", "remind": "on", "remind_at": "08:30"},
+    )
+    assert joined.status_code == 303
+    assert "Reminders are on at 08:30" in other_web.get("/studies").text
+    found = reminders()
+    # The daily diary every day, SWLS every 7 days (weekly), the free EIS none.
+    assert [(what, freq, at, sid) for what, freq, _days, at, sid in found] == [
+        ("interaction", "daily", "08:30", study_id),
+        ("swls", "weekly", "08:30", study_id),
+    ]
+    assert found[1][2] in ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+    assert "08:30" in other_web.get("/practices").text
+
+    assert other_web.post(f"/studies/{study_id}/withdraw").status_code == 303
+    assert reminders() == []
+
+
+def test_no_reminders_unless_asked(
+    app: FastAPI, rita: WebPerson, other_web: WebPerson, cleo: WebPerson
+) -> None:
+    from attunement.store.models import ReminderSchedule
+
+    code = code_of(rita, create_study(rita))
+    enroll(other_web, code)
+    with app.state.session_factory() as db:
+        assert db.scalar(sa.select(sa.func.count(ReminderSchedule.id))) == 0
+    joined = cleo.api(
+        "POST", f"/api/enroll/{code}", {"consent_version": "2026-1", "remind_at": "07:15"}
+    )
+    assert joined.status_code == 201, joined.text
+    with app.state.session_factory() as db:
+        times = db.scalars(sa.select(ReminderSchedule.time_of_day)).all()
+    assert sorted(t.strftime("%H:%M") for t in times) == ["07:15", "07:15"]
+
+
 def test_withdrawing_through_the_api(rita: WebPerson, other_web: WebPerson) -> None:
     study_id = create_study(rita)
     code = code_of(rita, study_id)

@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, TypeVar, cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, make_transient_to_detached
@@ -758,9 +759,64 @@ def _consent_in_force(session: Session, actor_id: int, study_id: int) -> Consent
     return consent
 
 
+def remind_of_study(
+    session: Session,
+    actor_id: int,
+    study_id: int,
+    *,
+    time_of_day: time,
+    timezone: str = "UTC",
+    by_email: bool = True,
+    now: datetime | None = None,
+) -> list[ReminderSchedule]:
+    """Reminders of the study's repeating instruments for a participant who asked for them:
+    daily for those due every day, weekly (on today's weekday in ``timezone``) for those due
+    every 7 days; other schedules get none. Replaces the participant's earlier reminders of
+    this study, and ends with their consent (:func:`withdraw_consent`)."""
+    _consent_in_force(session, actor_id, study_id)
+    study = session.get_one(Study, study_id)
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _invalid(
+            "The reminder is not valid.",
+            [Problem("unknown time zone", column="timezone", value=timezone)],
+        ) from None
+    _forget_study_reminders(session, actor_id, study_id)
+    weekday = _WEEKDAYS[(now or utcnow()).astimezone(zone).weekday()]
+    created = []
+    for instrument_id in study.instruments:
+        every = dict(study.schedule.get(instrument_id) or {}).get("every_days")
+        if every not in (1, 7):
+            continue
+        reminder, _token = create_reminder(
+            session,
+            actor_id,
+            instrument_id,
+            frequency=ReminderFrequency.DAILY if every == 1 else ReminderFrequency.WEEKLY,
+            weekdays=None if every == 1 else weekday,
+            time_of_day=time_of_day,
+            timezone=timezone,
+            by_email=by_email,
+            study_id=study_id,
+        )
+        created.append(reminder)
+    return created
+
+
+def _forget_study_reminders(session: Session, actor_id: int, study_id: int) -> None:
+    session.execute(
+        sa.delete(ReminderSchedule).where(
+            ReminderSchedule.person_id == actor_id, ReminderSchedule.study_id == study_id
+        )
+    )
+
+
 def withdraw_consent(session: Session, actor_id: int, study_id: int) -> Consent:
-    """Withdraw the actor's consent: from now on they are left out of the study's data."""
+    """Withdraw the actor's consent: from now on they are left out of the study's data, and
+    the study's reminders (:func:`remind_of_study`) stop."""
     consent = _consent_in_force(session, actor_id, study_id)
+    _forget_study_reminders(session, actor_id, study_id)
     consent.withdrawn_at = utcnow()
     record_audit(session, None, AuditAction.CONSENT_WITHDRAWN, study_id=study_id)
     session.flush()

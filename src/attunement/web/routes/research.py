@@ -11,7 +11,7 @@ the audit log.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from typing import Annotated
 
 from fastapi import APIRouter, Body
@@ -179,10 +179,17 @@ class StudyPreview(BaseModel):
     enrollment_code: str
 
 
-class EnrollmentRequest(BaseModel):
-    """Consent to the version of the consent text that was shown."""
+class ConsentAgreement(BaseModel):
+    """Agreement to the version of the consent text that was shown."""
 
     consent_version: str
+
+
+class EnrollmentRequest(ConsentAgreement):
+    """Consent at the version shown; ``remind_at`` (optional, the person's time zone) turns on
+    email and calendar reminders of the study's daily and weekly instruments."""
+
+    remind_at: time | None = None
 
 
 class ConsentGiven(ParticipationOut):
@@ -637,9 +644,11 @@ def _enroll_page(
     code: str,
     *,
     errors: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     study = open_study_by_code(db, code)
+    names = _short_names(settings)
     return render(
         request,
         "research/enroll.html",
@@ -650,9 +659,30 @@ def _enroll_page(
             "me": me,
             "taking_part": _consent_of(db, me, study.id) if me else None,
             "errors": errors or {},
+            "form": form or {},
+            "repeating": [
+                f"{names.get(name, name)} ({describe_schedule(study.schedule.get(name))})"
+                for name in study.instruments
+                if dict(study.schedule.get(name) or {}).get("every_days") in (1, 7)
+            ],
         },
         status_code=status_code,
     )
+
+
+def _reminder_time(fields: dict[str, str]) -> time | None:
+    """The time of day asked for study reminders, or None when none were asked for."""
+    if fields.get("remind") != "on":
+        return None
+    text = fields.get("remind_at", "").strip() or "20:00"
+    try:
+        return datetime.strptime(text, "%H:%M").time()
+    except ValueError:
+        raise InvalidInputError(
+            "The reminder time is not a time of day.",
+            hint="Give it as hours and minutes, for example 20:00.",
+            problems=[Problem("not a time of day", column="remind_at", value=text)],
+        ) from None
 
 
 @router.get("/enroll/{code}", response_class=HTMLResponse, include_in_schema=False)
@@ -678,7 +708,15 @@ def enroll_form(
                 "Tick the box to say you agree, or simply leave this page.",
                 problems=[Problem("consent not given", column="agree")],
             )
+        remind_at = _reminder_time(fields)
         consent = records.enroll(db, me.id, code, fields.get("consent_version", ""))
+        reminders = (
+            records.remind_of_study(
+                db, me.id, consent.study_id, time_of_day=remind_at, timezone=me.timezone
+            )
+            if remind_at is not None
+            else []
+        )
         db.commit()
     except AttunementError as error:
         db.rollback()
@@ -690,11 +728,18 @@ def enroll_form(
             me,
             settings,
             code,
-            errors=field_errors(error, {"agree"}),
+            errors=field_errors(error, {"agree", "remind_at"}),
+            form=fields,
             status_code=409 if error.code == "conflict" else 422,
         )
+    reminded = (
+        f" Reminders are on at {remind_at:%H:%M} ({me.timezone}); change them under Practices."
+        if reminders and remind_at is not None
+        else ""
+    )
     request.session["flash"] = (
         f"Thank you. You take part as {consent.participant_code}; you can withdraw at any time."
+        + reminded
     )
     return RedirectResponse("/studies", status_code=303)
 
@@ -854,6 +899,10 @@ def api_enroll(
 ) -> ConsentGiven:
     """Consent to the study at the consent version shown."""
     consent = records.enroll(db, me.id, code, data.consent_version)
+    if data.remind_at is not None:
+        records.remind_of_study(
+            db, me.id, consent.study_id, time_of_day=data.remind_at, timezone=me.timezone
+        )
     db.commit()
     given = _consent_of(db, me, consent.study_id)
     if given is None:  # pragma: no cover - just enrolled
@@ -866,7 +915,7 @@ def api_consent_again(
     db: DbSession,
     me: CurrentUser,
     study_id: IdPath,
-    data: Annotated[EnrollmentRequest, Body()],
+    data: Annotated[ConsentAgreement, Body()],
 ) -> ParticipationOut:
     """Agree to the study's current consent text, at the version shown (409 if it changed)."""
     records.renew_consent(db, me.id, study_id, data.consent_version)
