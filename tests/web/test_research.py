@@ -9,7 +9,7 @@ import json
 import re
 import zipfile
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Any
 
 import pandas as pd
@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from attunement.store import records
 from attunement.store.models import AuditAction, AuditEvent, Consent, Study
 from attunement.store.studies import set_researcher
 from attunement.web.research import EXPORT_FILES
@@ -327,6 +328,24 @@ def test_a_participant_may_ask_for_reminders_of_the_study_and_withdrawing_stops_
 
     assert other_web.post(f"/studies/{study_id}/withdraw").status_code == 303
     assert reminders() == []
+    # Reminders asked for because of a study also end when the study is deleted.
+    enroll(other_web, code)
+    with app.state.session_factory() as db:
+        records.remind_of_study(
+            db, other_web_id(app), study_id, time_of_day=time(9, 0), timezone="Europe/Vienna"
+        )
+        db.commit()
+    assert len(reminders()) == 2
+    deleted = rita.post(f"/studies/{study_id}/delete", {"confirm_title": STUDY_FORM["title"]})
+    assert deleted.status_code == 303
+    assert reminders() == []
+
+
+def other_web_id(app: FastAPI) -> int:
+    from attunement.store.models import Person
+
+    with app.state.session_factory() as db:
+        return db.scalars(sa.select(Person.id).where(Person.email == "ben@example.org")).one()
 
 
 def test_no_reminders_unless_asked(

@@ -52,6 +52,7 @@ from attunement.store.models import (
     Interaction,
     Measurement,
     Person,
+    ReminderSchedule,
     Study,
 )
 from attunement.store.records import find_person_by_email, record_audit
@@ -309,7 +310,8 @@ def delete_study(session: Session, actor_id: int, study_id: int, confirm_title: 
     """Delete the actor's study and its consent records, once its title is typed to confirm.
 
     The participants' own records stay theirs (they only lose the link to the study); the
-    audit log keeps its events without the study.
+    audit log keeps its events without the study. Reminders participants asked for because of
+    the study end with it.
     """
     study = require_study_owner(session, actor_id, study_id)
     if confirm_title.strip() != study.title:
@@ -318,6 +320,7 @@ def delete_study(session: Session, actor_id: int, study_id: int, confirm_title: 
             hint="Type the study's title exactly to confirm.",
             problems=[Problem("does not match the title", column="confirm_title")],
         )
+    session.execute(sa.delete(ReminderSchedule).where(ReminderSchedule.study_id == study_id))
     session.delete(study)
     session.flush()
 
