@@ -66,11 +66,33 @@ def test_a_study_from_creation_to_withdrawal_on_two_phones(tmp_path: Path) -> No
             ben.click("form[action^='/enroll/'] button[type=submit]")  # not ticked yet
             assert ben.evaluate("document.querySelector('#agree').validity.valueMissing")
             ben.check("#agree")
+            ben.check("#remind")  # optional reminders of the daily diary
+            ben.fill("#remind_at", "21:00")
+            assert _overflow(ben) == 0
+            shot(ben, "19-enroll-with-reminders")
             ben.click("form[action^='/enroll/'] button[type=submit]")
             expect(ben.locator(".alert.ok")).to_contain_text("You take part as P")
+            expect(ben.locator(".alert.ok")).to_contain_text("Reminders are on at 21:00")
             code = ben.locator(".alert.ok").inner_text().split("as ", 1)[1].split(";")[0]
             assert _overflow(ben) == 0
             shot(ben, "20-studies-participant")
+
+            # The team revises the consent text; Ben reads it and agrees to it on his phone.
+            rita.locator("section[aria-labelledby=consent-heading] summary").click()
+            rita.locator("#consent_text").fill("We study evenings and, from now on, mornings.")
+            rita.fill("#consent_version", "2.0")
+            rita.click("form[action$='/consent'] button[type=submit]")
+            ben.reload()
+            notice = ben.locator(".alert", has_text="changed the consent text")
+            expect(notice).to_be_visible()
+            notice.locator("summary").click()
+            expect(notice).to_contain_text("from now on, mornings")
+            assert _overflow(ben) == 0
+            shot(ben, "20b-consent-revised")
+            notice.locator("input[type=checkbox]").check()
+            notice.locator("button[type=submit]").click()
+            expect(ben.locator(".alert.ok")).to_contain_text("under the new consent text")
+            expect(ben.locator("main")).to_contain_text("consent version 2.0")
 
             rita.reload()
             table = rita.locator("table.compliance")
