@@ -32,6 +32,8 @@ def test_every_link_of_the_navigation_is_visible_on_a_phone_and_a_wide_screen(
         try:
             for name, viewport, most_rows in (
                 ("phone", PHONE, 3),
+                ("tablet", {"width": 820, "height": 1000}, 1),
+                ("window", {"width": 700, "height": 900}, 2),
                 ("wide", {"width": 1200, "height": 800}, 1),
             ):
                 page = browser.new_context(viewport=viewport).new_page()
