@@ -33,6 +33,7 @@ from attunement.store import upgrade
 from attunement.store.engine import open_database
 from attunement.web import routes
 from attunement.web.csrf import CSRFMiddleware
+from attunement.web.deps import RequestSessions
 from attunement.web.failures import install_error_handlers, refuse_forged_request
 from attunement.web.mail import Mailer, mailer_from_settings
 from attunement.web.ratelimit import SignInLimiter
@@ -124,6 +125,7 @@ def create_app(
         openapi_url="/api/openapi.json",
     )
     app.state.settings = settings
+    app.state.database = database
     app.state.engine = database.engine
     app.state.session_factory = database.writer
     app.state.read_session_factory = database.reader
@@ -138,6 +140,7 @@ def create_app(
         app.include_router(router)
 
     secret = settings.secret_key.get_secret_value()
+    app.add_middleware(RequestSessions, limiter=app.state.session_close_limiter)
     app.add_middleware(CSRFMiddleware, secret_key=secret, on_refused=refuse_forged_request)
     app.add_middleware(
         SessionMiddleware,

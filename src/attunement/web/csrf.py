@@ -18,6 +18,7 @@ Starlette's parser does past 1 MiB. A larger body is refused with 413 (:func:`to
 
 from __future__ import annotations
 
+import functools
 import hmac
 import secrets
 from collections.abc import MutableMapping
@@ -52,7 +53,9 @@ _SALT = "attunement.csrf"
 _MAX_AGE_SECONDS = 14 * 24 * 60 * 60
 
 
+@functools.lru_cache(maxsize=8)
 def _serializer(secret_key: str) -> URLSafeTimedSerializer:
+    # Built once per key: its construction derives the signing key on every request.
     return URLSafeTimedSerializer(secret_key, salt=_SALT)
 
 

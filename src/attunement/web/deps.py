@@ -42,10 +42,8 @@ Use them in a router like this::
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio
 import anyio.to_thread
@@ -54,10 +52,11 @@ from fastapi import Depends, Path, Query
 from sqlalchemy.orm import make_transient_to_detached, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from attunement.errors import AttunementError
 from attunement.settings import Settings
-from attunement.store.engine import StoreSession
+from attunement.store.engine import Database, QuickReadUnavailableError, StoreSession
 from attunement.store.models import Person
 from attunement.web.csrf import csrf_token
 from attunement.web.failures import AuthenticationRequiredError
@@ -73,6 +72,7 @@ __all__ = [
     "IdQuery",
     "OptionalUser",
     "ReadSession",
+    "RequestSessions",
     "client_address",
     "csrf_token",
     "field_errors",
@@ -99,33 +99,60 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-async def _session(request: Request, factory_name: str) -> AsyncIterator[StoreSession]:
-    # Dependencies that are plain functions each cost a trip to the thread pool; these are
-    # async, and only closing a session that still holds a connection goes to a thread. That
-    # thread comes from a limiter of its own: if it came from the route threads, every one of
-    # them could be waiting for the connection this close is about to give back.
-    factory: sessionmaker[StoreSession] = getattr(request.app.state, factory_name)
-    session = factory()
-    try:
-        yield session
-    finally:
-        if session.in_transaction():
-            limiter: anyio.CapacityLimiter = request.app.state.session_close_limiter
-            await anyio.to_thread.run_sync(session.close, limiter=limiter)
-        else:
-            session.close()
+_SESSIONS_KEY = "attunement.db_sessions"
 
 
-async def get_db(request: Request) -> AsyncIterator[StoreSession]:
-    """A database session for one request; rolled back (if not committed) and closed after."""
-    async for session in _session(request, "session_factory"):
-        yield session
+class RequestSessions:
+    """ASGI middleware: the database sessions a request opened are closed once it is answered.
+
+    :func:`get_db` and :func:`get_read_db` open their session on first use and register it in
+    the request's scope; one registry and one close per request cost far less than a generator
+    dependency each (FastAPI enters and leaves every generator through an exit stack). A
+    session still holding a connection is closed in a thread from a limiter of its own: if it
+    came from the route threads, every one of them could be waiting for the connection this
+    close is about to give back. Others close at once, without a thread.
+    """
+
+    def __init__(self, app: ASGIApp, *, limiter: anyio.CapacityLimiter) -> None:
+        self.app = app
+        self.limiter = limiter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        opened: dict[str, StoreSession] = {}
+        scope[_SESSIONS_KEY] = opened
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            for session in opened.values():
+                if session.holds_connection:
+                    await anyio.to_thread.run_sync(session.close, limiter=self.limiter)
+                else:
+                    session.close()
 
 
-async def get_read_db(request: Request) -> AsyncIterator[StoreSession]:
-    """A read-only database session for one request (see :data:`ReadSession`)."""
-    async for session in _session(request, "read_session_factory"):
-        yield session
+def _request_session(request: Request, factory_name: str) -> StoreSession:
+    opened: dict[str, StoreSession] | None = request.scope.get(_SESSIONS_KEY)
+    if opened is None:
+        raise RuntimeError("database sessions need the RequestSessions middleware")
+    session = opened.get(factory_name)
+    if session is None:
+        factory: sessionmaker[StoreSession] = getattr(request.app.state, factory_name)
+        session = opened[factory_name] = factory()
+    return session
+
+
+async def get_db(request: Request) -> StoreSession:
+    """The request's database session; commit yourself. Rolled back (if not committed) and
+    closed once the request is answered (:class:`RequestSessions`)."""
+    return _request_session(request, "session_factory")
+
+
+async def get_read_db(request: Request) -> StoreSession:
+    """The request's read-only database session (see :data:`ReadSession`)."""
+    return _request_session(request, "read_session_factory")
 
 
 def session_fingerprint(person: Person, secret_key: str) -> str:
@@ -134,7 +161,7 @@ def session_fingerprint(person: Person, secret_key: str) -> str:
     Changing the password (a reset included) changes it, which signs out every other session.
     """
     material = (person.password_hash or "").encode("utf-8")
-    return hmac.new(secret_key.encode("utf-8"), material, hashlib.sha256).hexdigest()[:32]
+    return hmac.digest(secret_key.encode("utf-8"), material, "sha256").hex()[:32]
 
 
 def _secret(request: Request) -> str:
@@ -149,32 +176,41 @@ _PERSON_BY_ID = sa.select(*(column for _key, column in _PERSON_COLUMNS)).where(
 )
 
 
-def _load_person(reader: StoreSession, db: StoreSession, person_id: int) -> Person | None:
-    """The person, read through the reader (no write lock, one plain query) and placed in the
-    writer session ``db`` as if loaded there, so a route may change it and commit."""
+def _read_person(reader: StoreSession, person_id: int) -> tuple[Any, ...] | None:
     row = reader.connection().execute(_PERSON_BY_ID, {"person_id": person_id}).first()
     reader.commit()  # end the read: a later read in this request sees a fresh snapshot
-    if row is None:
-        return None
-    person = Person(
-        **{key: value for (key, _column), value in zip(_PERSON_COLUMNS, row, strict=True)}
-    )
-    make_transient_to_detached(person)
-    db.add(person)
-    return person
+    return None if row is None else tuple(row)
 
 
-async def get_optional_user(
-    request: Request,
-    db: Annotated[StoreSession, Depends(get_db)],
-    reader: Annotated[StoreSession, Depends(get_read_db)],
-) -> Person | None:
-    """The signed-in person, or ``None``."""
+async def _person_row(request: Request, person_id: int) -> tuple[Any, ...] | None:
+    """The person's row: read at once in the event loop where that cannot wait (a SQLite
+    file), else in a worker thread through the request's reader."""
+    database: Database = request.app.state.database
+    try:
+        return database.read_now(_PERSON_BY_ID, {"person_id": person_id})
+    except QuickReadUnavailableError:
+        reader = _request_session(request, "read_session_factory")
+        return await run_in_threadpool(_read_person, reader, person_id)
+
+
+async def get_optional_user(request: Request) -> Person | None:
+    """The signed-in person, or ``None``.
+
+    The person is read with one plain query (no write lock) and placed in the request's
+    writer session as if loaded there, so a route may change it and commit.
+    """
     session = request.session
     person_id = session.get("pid")
     if not isinstance(person_id, int):
         return None
-    person = await run_in_threadpool(_load_person, reader, db, person_id)
+    row = await _person_row(request, person_id)
+    person = None
+    if row is not None:
+        person = Person(
+            **{key: value for (key, _column), value in zip(_PERSON_COLUMNS, row, strict=True)}
+        )
+        make_transient_to_detached(person)
+        _request_session(request, "session_factory").add(person)
     if person is None or not hmac.compare_digest(
         str(session.get("auth", "")), session_fingerprint(person, _secret(request))
     ):

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -26,6 +27,7 @@ from attunement.store.access import (
     readable_interactions,
     readable_measurements,
 )
+from attunement.store.engine import StoreSession
 from attunement.store.models import Person
 from attunement.store.passwords import verify_password
 from attunement.web.accounts import authenticate, create_person
@@ -459,8 +461,16 @@ def api_pending(
     status_code=status.HTTP_201_CREATED,
     tags=["diary"],
 )
-def api_record_interaction(body: InteractionIn, db: DbSession, me: CurrentUser) -> InteractionOut:
+async def api_record_interaction(
+    body: InteractionIn, db: DbSession, me: CurrentUser
+) -> InteractionOut:
     """Record one interaction; ``responds_to`` links it to the other person's record."""
+    # One trip to a worker thread: a plain ``def`` route would take a second one for
+    # FastAPI to check the answer against the response model.
+    return await run_in_threadpool(_record_interaction, body, db, me)
+
+
+def _record_interaction(body: InteractionIn, db: StoreSession, me: Person) -> InteractionOut:
     record = records.record_interaction(
         db,
         me.id,
