@@ -1,34 +1,35 @@
 """Load on the web app: many people posting diary records and opening their dashboard at once.
 
 For each database (SQLite by default; PostgreSQL too with ``--postgres-url`` or
-``ATTUNEMENT_TEST_DATABASE_URL``), three phases run against a real uvicorn server on loopback,
-each for ``--duration`` seconds with ``--clients`` concurrent clients (each its own account,
-cookie and CSRF token):
+``ATTUNEMENT_TEST_DATABASE_URL``), three real uvicorn servers run on loopback from the start:
+the app, a bare ASGI app and a plain FastAPI app. ``--clients`` concurrent clients (each its
+own account, cookie and CSRF token) then load them, ``--duration`` seconds per phase:
 
 1. ``mixed``: every client alternately posts an interaction record (``POST /api/interactions``:
    validated, scored with the interaction instrument, access-checked, stored) and loads its
    relationship's dashboard page (``GET /dashboard/{id}``);
-2. ``diary``: every client only posts interaction records;
-3. ``bare``: the same clients post the same JSON to a bare ASGI app (no framework, no session,
-   no validation, no scoring) that does the single INSERT of an interaction row through the
-   same engine settings, in a worker thread as FastAPI does; then ``fastapi``: the same
-   insert in one plain FastAPI route (no middleware), which shows how much of the gap
-   between the app and the bare route is the framework's own.
-
-4. ``paced``: the same clients send requests on a fixed schedule, ``--rate`` per second in
-   all (half diary posts, half dashboards), whatever the answers' speed; then the bare route
-   at the same rate. Latency counts from the moment a request was due, so a server that
-   falls behind cannot hide it.
+2. ``paced``: the same clients send requests on a fixed schedule, ``--rate`` per second in
+   all (half diary posts, half dashboards), whatever the answers' speed. Latency counts from
+   the moment a request was due, so a server that falls behind cannot hide it;
+3. in ``--rounds`` turns of duration / rounds seconds each (this machine's speed drifts, and
+   the ratio must compare like with like):
+   ``diary``: every client only posts interaction records to the app;
+   ``bare``: the same JSON to the bare ASGI app (no framework, no session, no validation, no
+   scoring), which does the single INSERT of an interaction row through the app's writer
+   settings, in a worker thread as FastAPI does;
+   ``fastapi``: the same insert in one plain FastAPI route (no middleware), which shows how
+   much of the gap between the app and the bare route is the framework's own;
+4. ``paced`` again, against the bare route.
 
 It prints throughput and p50/p99 latency per phase and request kind, the server's CPU time per
-request, and the ratio of the app's diary throughput to the bare route's (the aims: p99 under
-100 ms, ratio at least 0.6). In the first three phases each client sends its next request the
-moment the last is answered, so the server is always saturated and, by Little's law, the mean
-latency is simply clients / throughput (50 clients at 500 requests/s: 100 ms): latency is
-judged in the paced phase, throughput in the others.
+request, and the ratio of the app's diary throughput to the bare route's, overall and per
+round (the aims: p99 under 100 ms, ratio at least 0.6). In the saturated phases each client
+sends its next request the moment the last is answered, so the server is always saturated
+and, by Little's law, the mean latency is simply clients / throughput (50 clients at 500
+requests/s: 100 ms): latency is judged in the paced phase, throughput in the others.
 
     python benchmarks/web_load.py                      # 30 s per phase, 50 clients, SQLite
-    python benchmarks/web_load.py --duration 5 --clients 10 --rate 50
+    python benchmarks/web_load.py --duration 6 --clients 10 --rate 50
     python benchmarks/web_load.py --postgres-url postgresql://postgres@127.0.0.1:5432/postgres
 """
 
@@ -396,17 +397,34 @@ def report(
     return total / elapsed
 
 
-async def measured(
-    database: str,
-    phase: str,
-    server: subprocess.Popen[bytes],
-    run: Awaitable[tuple[Timings, float]],
-) -> tuple[Timings, float]:
-    """Run one phase and report it with the server's CPU time per request."""
-    before = cpu_seconds(server)
-    timings, elapsed = await run
-    rate = report(database, phase, timings, elapsed, (before, cpu_seconds(server)))
-    return timings, rate
+@dataclass
+class Tally:
+    """One kind of load measured over several rounds: its answers, time and server CPU."""
+
+    timings: Timings = field(default_factory=Timings)
+    elapsed: float = 0.0
+    cpu: float | None = 0.0
+    rates: list[float] = field(default_factory=list)
+
+    async def run(
+        self, server: subprocess.Popen[bytes], load: Awaitable[tuple[Timings, float]]
+    ) -> None:
+        before = cpu_seconds(server)
+        timings, elapsed = await load
+        after = cpu_seconds(server)
+        self.cpu = (
+            None
+            if before is None or after is None or self.cpu is None
+            else (self.cpu + after - before)
+        )
+        for kind, values in timings.by_kind.items():
+            self.timings.by_kind.setdefault(kind, []).extend(values)
+        self.timings.errors += timings.errors
+        self.elapsed += elapsed
+        self.rates.append(sum(len(v) for v in timings.by_kind.values()) / elapsed)
+
+    def report(self, database: str, phase: str) -> float:
+        return report(database, phase, self.timings, self.elapsed, (0.0, self.cpu))
 
 
 def p99(timings: Timings) -> float:
@@ -414,9 +432,15 @@ def p99(timings: Timings) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[98] if len(values) > 1 else 0
 
 
-async def bench_database(name: str, url: str, duration: float, count: int, rate: float) -> None:
+async def bench_database(
+    name: str, url: str, duration: float, count: int, rate: float, rounds: int
+) -> None:
     with tempfile.TemporaryDirectory() as data_dir:
-        app, base = start_server("app", url, data_dir)
+        # All three servers run from the start, and the saturated phases alternate in rounds:
+        # this machine's speed drifts, and the ratio must compare like with like.
+        servers = {kind: start_server(kind, url, data_dir) for kind in ("app", "bare", "framework")}
+        (app, base), (bare, bare_base), (plain, plain_base) = servers.values()
+        clients: list[Client] = []
         try:
             # Accounts are made a few at a time: sign-up is not what is measured.
             gate = asyncio.Semaphore(4)
@@ -426,43 +450,51 @@ async def bench_database(name: str, url: str, duration: float, count: int, rate:
                     return await new_client(base, index)
 
             clients = list(await asyncio.gather(*(gated(i) for i in range(count))))
-            await measured(name, "mixed", app, run_phase(clients, duration, mixed))
-            _, app_rate = await measured(
-                name, "diary", app, run_phase(clients, duration, post_diary)
-            )
-            app_paced, _ = await measured(
-                name, "paced", app, run_paced(clients, duration, rate, mixed)
-            )
+            mixed_tally = Tally()
+            await mixed_tally.run(app, run_phase(clients, duration, mixed))
+            mixed_tally.report(name, "mixed")
+            paced_app = Tally()
+            await paced_app.run(app, run_paced(clients, duration, rate, mixed))
+            paced_app.report(name, "paced")
+            tallies = {"diary": Tally(), "bare": Tally(), "fastapi": Tally()}
+            loads: dict[str, tuple[subprocess.Popen[bytes], Step]] = {
+                "diary": (app, post_diary),
+                "bare": (bare, bare_step(bare_base)),
+                "fastapi": (plain, bare_step(plain_base)),
+            }
+            for _round in range(rounds):
+                for phase, (server, step) in loads.items():
+                    await tallies[phase].run(server, run_phase(clients, duration / rounds, step))
+            for phase, tally in tallies.items():
+                tally.report(name, phase)
+            paced_bare = Tally()
+            await paced_bare.run(bare, run_paced(clients, duration, rate, bare_step(bare_base)))
+            paced_bare.report(name, "paced")
         finally:
-            app.terminate()
-            app.wait(timeout=30)
-        bare, bare_base = start_server("bare", url, data_dir)
-        try:
-            step = bare_step(bare_base)
-            _, bare_rate = await measured(name, "bare", bare, run_phase(clients, duration, step))
-            await measured(name, "paced", bare, run_paced(clients, duration, rate, step))
-        finally:
-            bare.terminate()
-            bare.wait(timeout=30)
-        plain, plain_base = start_server("framework", url, data_dir)
-        try:
-            step = bare_step(plain_base)
-            _, plain_rate = await measured(
-                name, "fastapi", plain, run_phase(clients, duration, step)
-            )
-        finally:
-            plain.terminate()
-            plain.wait(timeout=30)
             await asyncio.gather(*(client.http.aclose() for client in clients))
-    print(f"{name:<10} ratio   app diary / bare insert throughput = {app_rate / bare_rate:.2f}")
+            for process, _base in servers.values():
+                process.terminate()
+                process.wait(timeout=30)
+    diary, bare_tally, plain_tally = tallies["diary"], tallies["bare"], tallies["fastapi"]
+
+    def ratio(a: Tally, b: Tally) -> str:
+        each = " ".join(f"{x / y:.2f}" for x, y in zip(a.rates, b.rates, strict=True))
+        overall = (len_of(a) / a.elapsed) / (len_of(b) / b.elapsed)
+        return f"{overall:.2f} (rounds: {each})"
+
+    print(f"{name:<10} ratio   app diary / bare insert throughput = {ratio(diary, bare_tally)}")
     print(
         f"{name:<10} ratio   plain FastAPI route / bare insert throughput = "
-        f"{plain_rate / bare_rate:.2f} (the framework's own share of the gap)"
+        f"{ratio(plain_tally, bare_tally)} (the framework's own share of the gap)"
     )
     print(
-        f"{name:<10} paced   app p99 at {rate:g} requests/s = {p99(app_paced) * 1000:.1f} ms "
-        f"(aim: under 100 ms)"
+        f"{name:<10} paced   app p99 at {rate:g} requests/s = "
+        f"{p99(paced_app.timings) * 1000:.1f} ms (aim: under 100 ms)"
     )
+
+
+def len_of(tally: Tally) -> int:
+    return sum(len(v) for v in tally.timings.by_kind.values())
 
 
 def sqlite_url(folder: Path) -> str:
@@ -505,6 +537,13 @@ def main() -> None:
         default=os.environ.get("ATTUNEMENT_TEST_DATABASE_URL"),
         help="an administrative PostgreSQL URL (a database is created and dropped)",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="the app, the bare route and the plain FastAPI route take turns this many times, "
+        "each for duration / rounds seconds (default 3)",
+    )
     parser.add_argument("--skip-sqlite", action="store_true", help="only PostgreSQL")
     args = parser.parse_args()
     print(
@@ -516,11 +555,15 @@ def main() -> None:
     if not args.skip_sqlite:
         with tempfile.TemporaryDirectory() as folder:
             url = sqlite_url(Path(folder))
-            asyncio.run(bench_database("sqlite", url, args.duration, args.clients, args.rate))
+            asyncio.run(
+                bench_database("sqlite", url, args.duration, args.clients, args.rate, args.rounds)
+            )
     if args.postgres_url:
         url, drop = postgres_database(args.postgres_url)
         try:
-            asyncio.run(bench_database("postgres", url, args.duration, args.clients, args.rate))
+            asyncio.run(
+                bench_database("postgres", url, args.duration, args.clients, args.rate, args.rounds)
+            )
         finally:
             drop()
     else:

@@ -461,13 +461,13 @@ def api_pending(
     status_code=status.HTTP_201_CREATED,
     tags=["diary"],
 )
-async def api_record_interaction(
-    body: InteractionIn, db: DbSession, me: CurrentUser
-) -> InteractionOut:
+async def api_record_interaction(body: InteractionIn, db: DbSession, me: CurrentUser) -> Response:
     """Record one interaction; ``responds_to`` links it to the other person's record."""
     # One trip to a worker thread: a plain ``def`` route would take a second one for
-    # FastAPI to check the answer against the response model.
-    return await run_in_threadpool(_record_interaction, body, db, me)
+    # FastAPI to check the answer against the response model. The answer is an
+    # InteractionOut already, so it is sent as it is, not checked again.
+    out = await run_in_threadpool(_record_interaction, body, db, me)
+    return Response(out.model_dump_json(), status.HTTP_201_CREATED, media_type="application/json")
 
 
 def _record_interaction(body: InteractionIn, db: StoreSession, me: Person) -> InteractionOut:
