@@ -178,14 +178,22 @@ def _practice_view(record: PracticeLog, actor_id: int) -> PracticeView:
 # -- relationships --------------------------------------------------------------------------
 
 
+# Built once: these checks run on almost every request.
+_CURRENT_MEMBERSHIP = sa.select(Membership).where(
+    Membership.person_id == sa.bindparam("actor_id"),
+    Membership.relationship_id == sa.bindparam("relationship_id"),
+    Membership.left_at.is_(None),
+)
+_EVER_MEMBER = sa.select(sa.func.count(Membership.id)).where(
+    Membership.person_id == sa.bindparam("actor_id"),
+    Membership.relationship_id == sa.bindparam("relationship_id"),
+)
+
+
 def current_membership(session: Session, actor_id: int, relationship_id: int) -> Membership | None:
     """The actor's current membership of the relationship, or None."""
     return session.scalars(
-        sa.select(Membership).where(
-            Membership.person_id == actor_id,
-            Membership.relationship_id == relationship_id,
-            Membership.left_at.is_(None),
-        )
+        _CURRENT_MEMBERSHIP, {"actor_id": actor_id, "relationship_id": relationship_id}
     ).one_or_none()
 
 
@@ -196,9 +204,7 @@ def require_current_member(session: Session, actor_id: int, relationship_id: int
     if membership is not None:
         return membership
     was_member = session.scalar(
-        sa.select(sa.func.count(Membership.id)).where(
-            Membership.person_id == actor_id, Membership.relationship_id == relationship_id
-        )
+        _EVER_MEMBER, {"actor_id": actor_id, "relationship_id": relationship_id}
     )
     if was_member:
         raise PermissionDeniedError(
@@ -214,11 +220,7 @@ def require_current_member(session: Session, actor_id: int, relationship_id: int
 def _require_member_now_or_before(session: Session, actor_id: int, relationship_id: int) -> None:
     """NotFoundError unless the actor is or was a member (a former member still reads their
     own records)."""
-    ever = session.scalar(
-        sa.select(sa.func.count(Membership.id)).where(
-            Membership.person_id == actor_id, Membership.relationship_id == relationship_id
-        )
-    )
+    ever = session.scalar(_EVER_MEMBER, {"actor_id": actor_id, "relationship_id": relationship_id})
     if not ever:
         raise NotFoundError(f"No relationship {relationship_id} of yours.")
 
