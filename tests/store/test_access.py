@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from attunement.errors import ConflictError, NotFoundError, PermissionDeniedError
@@ -15,6 +16,8 @@ from attunement.store.access import (
     participants_in_force,
     read_interaction,
     read_measurement,
+    readable_interaction_means,
+    readable_interaction_points,
     readable_interactions,
     readable_measurements,
     readable_practice_logs,
@@ -336,3 +339,39 @@ def test_closeness_session_only_for_its_two_people(
         for name in ("cleo", "rita"):
             with pytest.raises(NotFoundError):
                 require_closeness_participant(session, world.people[name], live_id)
+
+
+def test_a_membership_found_once_is_not_asked_again_in_the_same_transaction(
+    world_db: tuple[sessionmaker[StoreSession], World],
+) -> None:
+    """A page asks several access functions in turn; the "is or was a member" check is made
+    once per transaction and pair, never shared between people or relationships, and
+    forgotten when the transaction ends."""
+    factory, world = world_db
+    ana, zoe = world.people["ana"], world.people["zoe"]
+    couple, friends = world.relationships["couple"], world.relationships["friends"]
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    with factory() as session:
+        engine = session.get_bind()
+        sa.event.listen(engine, "before_cursor_execute", count)
+        try:
+            readable_interactions(session, ana, couple)
+            readable_interaction_means(session, ana, couple, ["intimacy"])
+            readable_interaction_points(session, ana, couple, ["intimacy"], latest=5)
+            checks = [s for s in statements if "count(membership.id)" in s]
+            assert len(checks) == 1
+            # Another person, or another relationship, is checked afresh.
+            with pytest.raises(NotFoundError):
+                readable_interactions(session, zoe, couple)
+            readable_interactions(session, ana, friends)
+            assert len([s for s in statements if "count(membership.id)" in s]) == 3
+            # A new transaction asks again: a membership can be erased in between.
+            session.rollback()
+            readable_interactions(session, ana, couple)
+            assert len([s for s in statements if "count(membership.id)" in s]) == 4
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", count)

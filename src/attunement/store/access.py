@@ -192,9 +192,29 @@ _EVER_MEMBER = sa.select(sa.func.count(Membership.id)).where(
 
 def current_membership(session: Session, actor_id: int, relationship_id: int) -> Membership | None:
     """The actor's current membership of the relationship, or None."""
-    return session.scalars(
+    membership = session.scalars(
         _CURRENT_MEMBERSHIP, {"actor_id": actor_id, "relationship_id": relationship_id}
     ).one_or_none()
+    if membership is not None:
+        _known_members(session).add((actor_id, relationship_id))
+    return membership
+
+
+_KNOWN_MEMBERS = "attunement.known_members"
+
+
+def _known_members(session: Session) -> set[tuple[int, int]]:
+    """(actor, relationship) pairs this transaction has already found to be or have been a
+    member: a page asks several access functions in turn, each of which checks, and on
+    PostgreSQL every check is a round trip. Forgotten when the transaction ends."""
+    known: set[tuple[int, int]] = session.info.setdefault(_KNOWN_MEMBERS, set())
+    return known
+
+
+@sa.event.listens_for(Session, "after_transaction_end")
+def _forget_members(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(_KNOWN_MEMBERS, None)
 
 
 def require_current_member(session: Session, actor_id: int, relationship_id: int) -> Membership:
@@ -220,9 +240,13 @@ def require_current_member(session: Session, actor_id: int, relationship_id: int
 def _require_member_now_or_before(session: Session, actor_id: int, relationship_id: int) -> None:
     """NotFoundError unless the actor is or was a member (a former member still reads their
     own records)."""
+    known = _known_members(session)
+    if (actor_id, relationship_id) in known:
+        return
     ever = session.scalar(_EVER_MEMBER, {"actor_id": actor_id, "relationship_id": relationship_id})
     if not ever:
         raise NotFoundError(f"No relationship {relationship_id} of yours.")
+    known.add((actor_id, relationship_id))
 
 
 def _is_current_member_clause(
