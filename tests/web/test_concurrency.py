@@ -13,18 +13,24 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
+import anyio
 import anyio.to_thread
 import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.types import Receive, Scope, Send
 
 from attunement.settings import Settings
 from attunement.store import upgrade
 from attunement.store.engine import open_database
 from attunement.store.models import Interaction
 from attunement.web import create_app
+from attunement.web.deps import RequestSessions, get_db
 from attunement.web.mail import ConsoleMailer
 
 PASSWORD = "correct horse battery staple"
@@ -92,3 +98,34 @@ def test_sqlite_has_one_writer_and_a_reader_that_refuses_to_write(tmp_path: Path
             session.execute(sa.text("CREATE TABLE scratch (x INTEGER)"))
     finally:
         database.dispose()
+
+
+def test_a_cancelled_request_still_gives_its_connection_back(tmp_path: Path) -> None:
+    """On SQLite the writer has one connection: a request cancelled while holding it (a
+    client gone, a server shutting down) must still close its session, or every later write
+    would wait for ever."""
+    database = open_database(f"sqlite:///{tmp_path / 'cancelled.sqlite3'}")
+    upgrade(database.engine)
+    app = SimpleNamespace(state=SimpleNamespace(session_factory=database.writer))
+
+    async def route(scope: Scope, _receive: Receive, _send: Send) -> None:
+        session = await get_db(Request(scope))
+        session.execute(sa.text("SELECT 1"))  # takes the writer's only connection
+        assert session.holds_connection
+        await anyio.sleep(30)  # cancelled here
+
+    middleware = RequestSessions(route, limiter=anyio.CapacityLimiter(1))
+
+    async def cancelled_request() -> None:
+        with anyio.move_on_after(0.2):
+            await middleware({"type": "http", "app": app}, _never, _never)
+
+    try:
+        anyio.run(cancelled_request)
+        assert database.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    finally:
+        database.dispose()
+
+
+async def _never(*_args: object) -> Any:
+    raise AssertionError("not called")

@@ -126,11 +126,17 @@ class RequestSessions:
         try:
             await self.app(scope, receive, send)
         finally:
-            for session in opened.values():
-                if session.holds_connection:
-                    await anyio.to_thread.run_sync(session.close, limiter=self.limiter)
-                else:
-                    session.close()
+            # Shielded: a cancelled request must still give its connection back (on SQLite
+            # the writer has only one).
+            with anyio.CancelScope(shield=True):
+                for session in opened.values():
+                    await self._close(session)
+
+    async def _close(self, session: StoreSession) -> None:
+        if session.holds_connection:
+            await anyio.to_thread.run_sync(session.close, limiter=self.limiter)
+        else:
+            session.close()
 
 
 def _request_session(request: Request, factory_name: str) -> StoreSession:
