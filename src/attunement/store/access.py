@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
 from attunement.errors import NotFoundError, PermissionDeniedError
+from attunement.store.engine import transaction_facts
 from attunement.store.models import (
     ClosenessSession,
     Consent,
@@ -200,21 +201,12 @@ def current_membership(session: Session, actor_id: int, relationship_id: int) ->
     return membership
 
 
-_KNOWN_MEMBERS = "attunement.known_members"
-
-
 def _known_members(session: Session) -> set[tuple[int, int]]:
     """(actor, relationship) pairs this transaction has already found to be or have been a
     member: a page asks several access functions in turn, each of which checks, and on
     PostgreSQL every check is a round trip. Forgotten when the transaction ends."""
-    known: set[tuple[int, int]] = session.info.setdefault(_KNOWN_MEMBERS, set())
+    known: set[tuple[int, int]] = transaction_facts(session).setdefault("known_members", set())
     return known
-
-
-@sa.event.listens_for(Session, "after_transaction_end")
-def _forget_members(session: Session, transaction: Any) -> None:
-    if transaction.parent is None:
-        session.info.pop(_KNOWN_MEMBERS, None)
 
 
 def require_current_member(session: Session, actor_id: int, relationship_id: int) -> Membership:
