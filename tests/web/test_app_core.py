@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 
 import pytest
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from starlette.routing import Mount, Route
 
 from attunement.errors import InvalidInputError
 from attunement.settings import Settings
 from attunement.web import create_app
-from attunement.web.app import SESSION_COOKIE
+from attunement.web.app import SESSION_COOKIE, _add_routes, _routers
 
 
 def test_health_answers_ok_after_a_database_query(client: TestClient) -> None:
@@ -130,3 +133,19 @@ def test_an_unreachable_database_is_a_calm_503_page() -> None:
     )
     assert api.status_code == 503
     assert api.json()["error"]["code"] == "unavailable"
+
+
+def test_every_route_module_route_is_served_once_and_matched_once(app: FastAPI) -> None:
+    served = [route for route in app.routes if not isinstance(route, Mount)]
+    expected = [route for router in _routers() for route in router.routes]
+    assert len(expected) > 100
+    assert [route for route in served if route in expected] == expected
+    # plain routes only: no included-router branch that a request would be matched through
+    # twice (the reminder loop the practices router brings is tested in
+    # test_practices_reminder_loop.py)
+    assert {type(route) for route in served} <= {APIRoute, Route}
+
+
+def test_a_route_module_with_startup_handlers_is_refused(settings: Settings) -> None:
+    with pytest.raises(RuntimeError, match="startup or shutdown"):
+        _add_routes(create_app(settings), [APIRouter(on_startup=[lambda: None])])

@@ -2,9 +2,10 @@
 
 Nothing is created at import time. ``create_app`` checks the settings are safe
 (:meth:`~attunement.settings.Settings.check_safe`), creates the database engine and session
-factory, the templates, the mailer and the sign-in limiter, and includes every router found in
-:mod:`attunement.web.routes` (each module there that defines ``router``, in name order). When
-the app starts (the ASGI lifespan), the database is upgraded to the newest schema.
+factory, the templates, the mailer and the sign-in limiter, and serves the routes of every
+router found in :mod:`attunement.web.routes` (each module there that defines ``router``, in
+name order). When the app starts (the ASGI lifespan), the database is upgraded to the newest
+schema, then each router's own lifespan is entered (the practices router sends reminders).
 
 Layers, from the outside in: security headers, the signed session cookie (HttpOnly,
 SameSite=Lax, Secure when ``base_url`` is https), CSRF checking of every unsafe request, then
@@ -17,7 +18,7 @@ import gc
 import importlib
 import pkgutil
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 import anyio
@@ -88,6 +89,23 @@ def _routers() -> list[APIRouter]:
     return found
 
 
+def _add_routes(app: FastAPI, routers: list[APIRouter]) -> None:
+    """Put every route of ``routers`` straight into the app's own route list.
+
+    ``include_router`` would wrap each router in a branch that the app matches twice per
+    request (once to choose the branch, once inside it), walking all of the branch's routes
+    each time: about 40 µs for a diary post and 85 µs for a dashboard, a tenth of what the
+    app spends on either. Our routers are included with no prefix, tags or dependencies of
+    their own at that point (each route already carries its router's), so the routes
+    themselves are exactly what ``include_router`` would serve, matched once each. A router's
+    ``lifespan`` is entered by the app's own (see :func:`create_app`).
+    """
+    for router in routers:
+        if router.on_startup or router.on_shutdown:
+            raise RuntimeError("route modules may not have startup or shutdown handlers")
+        app.router.routes.extend(router.routes)
+
+
 def create_app(
     settings: Settings, *, mailer: Mailer | None = None, freeze_after_start: bool = False
 ) -> FastAPI:
@@ -101,14 +119,18 @@ def create_app(
     """
     settings.check_safe()
     database = open_database(settings.resolved_database_url())
+    routers = _routers()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(upgrade, database.engine)
-        if freeze_after_start:
-            gc.collect()
-            gc.freeze()
-        yield
+        async with AsyncExitStack() as routers_running:
+            for router in routers:  # e.g. the reminder emails of the practices routes
+                await routers_running.enter_async_context(router.lifespan_context(app))
+            if freeze_after_start:
+                gc.collect()
+                gc.freeze()
+            yield
         database.dispose()
 
     app = FastAPI(
@@ -136,8 +158,7 @@ def create_app(
 
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for router in _routers():
-        app.include_router(router)
+    _add_routes(app, routers)
 
     secret = settings.secret_key.get_secret_value()
     app.add_middleware(RequestSessions, limiter=app.state.session_close_limiter)
