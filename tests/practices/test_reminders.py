@@ -141,3 +141,78 @@ def test_occurrences_are_ordered_on_their_days_and_at_their_local_time(
             assert local.dst() != (local - timedelta(hours=2)).dst()
     nxt = next_occurrence(rule, start)
     assert nxt == occurrences(rule, start + timedelta(microseconds=1), nxt + timedelta(days=1))[0]
+
+
+def test_every_few_days_counts_from_the_first_day_across_dst() -> None:
+    rule = ReminderRule(
+        "daily", time(20, 0), "Europe/Berlin", every_days=3, starts_on=date(2026, 3, 23)
+    )
+    found = occurrences(rule, datetime(2026, 3, 20, tzinfo=UTC), datetime(2026, 4, 5, tzinfo=UTC))
+    local = [t.astimezone(BERLIN) for t in found]
+    assert [t.date() for t in local] == [
+        date(2026, 3, 23),
+        date(2026, 3, 26),
+        date(2026, 3, 29),  # clocks go forward this night: still 20:00 local
+        date(2026, 4, 1),
+        date(2026, 4, 4),
+    ]
+    assert {t.time() for t in local} == {time(20, 0)}
+
+
+def test_latest_and_next_occurrence_every_few_days() -> None:
+    rule = ReminderRule("daily", time(9, 0), "UTC", every_days=14, starts_on=date(2026, 1, 1))
+    now = datetime(2026, 1, 20, 12, 0, tzinfo=UTC)  # 12 days after the second one
+    assert latest_occurrence(rule, now) == datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
+    assert next_occurrence(rule, now) == datetime(2026, 1, 29, 9, 0, tzinfo=UTC)
+    # before the first day: nothing has fired yet, and the first day is next
+    early = datetime(2025, 11, 1, tzinfo=UTC)
+    assert latest_occurrence(rule, early) is None
+    assert next_occurrence(rule, early) == datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
+    yearly = ReminderRule("daily", time(9, 0), "UTC", every_days=366, starts_on=date(2026, 1, 1))
+    assert next_occurrence(yearly, now) == datetime(2027, 1, 2, 9, 0, tzinfo=UTC)
+    assert latest_occurrence(yearly, now) == datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
+
+
+def test_every_few_days_is_due_once_per_occurrence() -> None:
+    rule = ReminderRule("daily", time(18, 0), "UTC", every_days=3, starts_on=date(2026, 5, 1))
+    created = datetime(2026, 5, 1, 10, 0, tzinfo=UTC)
+    first = datetime(2026, 5, 1, 18, 0, tzinfo=UTC)
+    assert due_occurrence(rule, first + timedelta(minutes=5), since=created) == first
+    assert due_occurrence(rule, first + timedelta(minutes=10), since=first) is None
+    # the next two days: nothing; the third: the next one
+    assert due_occurrence(rule, datetime(2026, 5, 2, 18, 5, tzinfo=UTC), since=first) is None
+    assert due_occurrence(rule, datetime(2026, 5, 3, 18, 5, tzinfo=UTC), since=first) is None
+    fourth = datetime(2026, 5, 4, 18, 0, tzinfo=UTC)
+    assert due_occurrence(rule, fourth + timedelta(minutes=5), since=first) == fourth
+
+
+def test_invalid_intervals_are_named() -> None:
+    for every in (0, 367, -3, True, 2.5):
+        with pytest.raises(InvalidInputError) as err:
+            ReminderRule("daily", time(8, 0), every_days=every, starts_on=date(2026, 1, 1))  # type: ignore[arg-type]
+        assert [p.column for p in err.value.problems] == ["every_days"]
+    with pytest.raises(InvalidInputError) as err:
+        ReminderRule("weekly", time(8, 0), weekdays=("MO",), every_days=2, starts_on=date.today())
+    assert "only a daily reminder" in err.value.problems[0].message
+    with pytest.raises(InvalidInputError) as err:
+        ReminderRule("daily", time(8, 0), every_days=2)
+    assert [p.column for p in err.value.problems] == ["starts_on"]
+
+
+@given(
+    zone=zones,
+    every=st.integers(2, 366),
+    first=st.dates(min_value=date(2025, 1, 1), max_value=date(2027, 1, 1)),
+    offset=st.integers(0, 800),
+)
+def test_every_few_days_fires_exactly_on_multiples_of_the_interval(
+    zone: str, every: int, first: date, offset: int
+) -> None:
+    rule = ReminderRule("daily", time(7, 15), zone, every_days=every, starts_on=first)
+    after = datetime.combine(first, time(12), tzinfo=UTC) + timedelta(days=offset)
+    coming = next_occurrence(rule, after)
+    day = coming.astimezone(ZoneInfo(zone)).date()
+    assert coming > after
+    assert (day - first).days % every == 0
+    assert coming - after <= timedelta(days=every + 1)
+    assert latest_occurrence(rule, coming) == coming

@@ -9,13 +9,15 @@ import json
 import re
 import zipfile
 from collections.abc import Iterator
-from datetime import time, timedelta
+from datetime import UTC, time, timedelta
 from typing import Any
 
+import icalendar
 import pandas as pd
 import pyreadstat
 import pytest
 import sqlalchemy as sa
+from dateutil.rrule import rrulestr
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -339,6 +341,64 @@ def test_a_participant_may_ask_for_reminders_of_the_study_and_withdrawing_stops_
     deleted = rita.post(f"/studies/{study_id}/delete", {"confirm_title": STUDY_FORM["title"]})
     assert deleted.status_code == 303
     assert reminders() == []
+
+
+def test_instruments_due_every_few_days_get_reminders_every_few_days(
+    app: FastAPI, rita: WebPerson, other_web: WebPerson
+) -> None:
+    from attunement.practices import due_occurrence, occurrences, rule_of
+    from attunement.store.models import ReminderSchedule
+
+    study_id = create_study(rita, days_swls="3", days_interaction="14")
+    code = code_of(rita, study_id)
+    page = other_web.get(f"/enroll/{code}").text
+    assert "every 3 days" in page
+    assert "every 14 days" in page
+    joined = other_web.post(
+        f"/enroll/{code}",
+        {"consent_version": "2026-1", "agree": "on", "remind": "on", "remind_at": "19:00"},
+    )
+    assert joined.status_code == 303
+    with app.state.session_factory() as db:
+        found = {r.what: r for r in db.scalars(sa.select(ReminderSchedule))}
+        assert {what: (str(r.frequency), r.every_days) for what, r in found.items()} == {
+            "interaction": ("daily", 14),
+            "swls": ("daily", 3),
+        }
+        swls = found["swls"]
+        rule = rule_of(swls)
+        made = swls.created_at
+    practices = other_web.get("/practices").text
+    assert "every 3 days" in practices
+    assert "every 14 days" in practices
+    # By email: the evening they join (if 19:00 is still to come), then every third evening.
+    first_day = made.astimezone(rule.zone).date()
+    sent = []
+    since = made
+    for hour in range(24 * 10):
+        now = made + timedelta(hours=hour)
+        due = due_occurrence(rule, now, since=since)
+        if due is not None:
+            sent.append(due)
+            since = due
+    days = sorted({(t.astimezone(rule.zone).date() - first_day).days for t in sent})
+    assert len(days) >= 3
+    assert all(day % 3 == 0 for day in days)
+    # The calendar feed says the same: every third day from the day they joined.
+    made_feed = re.search(
+        r'value="http://testserver(/practices/feed/[^"]+\.ics)"',
+        other_web.post("/practices/feed").text,
+    )
+    assert made_feed is not None
+    calendar = icalendar.Calendar.from_ical(other_web.client.get(made_feed.group(1)).text)
+    event = next(e for e in calendar.walk("VEVENT") if e["RRULE"]["INTERVAL"] == [3])
+    assert event["RRULE"]["FREQ"] == ["DAILY"]
+    assert event["DTSTART"].dt.date() == first_day
+    expanded = rrulestr(event["RRULE"].to_ical().decode(), dtstart=event["DTSTART"].dt)
+    window_end = made + timedelta(days=10)
+    assert [t.astimezone(UTC) for t in expanded.between(made, window_end)] == occurrences(
+        rule, made, window_end
+    )
 
 
 def other_web_id(app: FastAPI) -> int:

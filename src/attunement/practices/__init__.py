@@ -17,9 +17,11 @@ from attunement.practices.delivery import (
 from attunement.practices.feed import FeedEvent, calendar_feed, escape_text, fold_line
 from attunement.practices.reminders import (
     DEFAULT_GRACE,
+    MAX_EVERY_DAYS,
     WEEKDAY_CODES,
     ReminderRule,
     due_occurrence,
+    every_days_problems,
     latest_occurrence,
     next_occurrence,
     occurrences,
@@ -41,6 +43,7 @@ from attunement.practices.suggestions import (
 __all__ = [
     "DEFAULT_GRACE",
     "LOW_MEAN",
+    "MAX_EVERY_DAYS",
     "MIN_RECORDS",
     "PRACTICES",
     "PROCESS_COLUMNS",
@@ -58,6 +61,7 @@ __all__ = [
     "due_occurrence",
     "eis_change",
     "escape_text",
+    "every_days_problems",
     "fold_line",
     "get_practice",
     "latest_occurrence",

@@ -8,7 +8,8 @@ each message, so a crash in the middle of a run never sends the same reminder tw
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -29,12 +30,20 @@ __all__ = ["ReminderText", "reminder_text", "rule_of", "send_due_reminders"]
 
 
 def rule_of(schedule: ReminderSchedule) -> ReminderRule:
-    """The repeating local time of a stored reminder."""
+    """The repeating local time of a stored reminder; one that repeats every few days counts
+    them from the local day it was made."""
+    every = schedule.every_days or 1
+    starts_on = None
+    if every > 1:
+        made = schedule.created_at or datetime.now(UTC)
+        starts_on = made.astimezone(ZoneInfo(schedule.timezone)).date()
     return ReminderRule(
         frequency="weekly" if schedule.frequency == ReminderFrequency.WEEKLY else "daily",
         time_of_day=schedule.time_of_day,
         timezone=schedule.timezone,
         weekdays=parse_weekdays(schedule.weekdays),
+        every_days=every,
+        starts_on=starts_on,
     )
 
 

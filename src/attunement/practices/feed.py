@@ -1,12 +1,13 @@
 """A private iCalendar feed of a person's reminders, written by hand after RFC 5545.
 
 Any calendar app can subscribe to the feed's URL; nothing outside attunement is involved. Each
-reminder becomes one recurring event (``RRULE:FREQ=DAILY`` or ``FREQ=WEEKLY;BYDAY=MO,TH``) at
-its local time in its time zone, with a ``VTIMEZONE`` built from the system's time-zone data
-(explicit transitions for the years around the event), a stable ``UID`` (so calendars update
-rather than duplicate the event), ``DTSTAMP``, and a display alarm at the start. Text is
-escaped (RFC 5545 section 3.3.11) and lines are folded at 75 octets without splitting a UTF-8
-character (section 3.1); lines end with CRLF.
+reminder becomes one recurring event (``RRULE:FREQ=DAILY``, ``FREQ=DAILY;INTERVAL=3`` from its
+first day, or ``FREQ=WEEKLY;BYDAY=MO,TH``) at its local time in its time zone, with a
+``VTIMEZONE`` built from the system's time-zone data (explicit transitions for the years around
+the event), a stable ``UID`` (so calendars update rather than duplicate the event),
+``DTSTAMP``, and a display alarm at the start. Text is escaped (RFC 5545 section 3.3.11) and
+lines are folded at 75 octets without splitting a UTF-8 character (section 3.1); lines end
+with CRLF.
 """
 
 from __future__ import annotations
@@ -169,6 +170,8 @@ def _vevent(event: FeedEvent, now: datetime) -> list[str]:
     else:
         dtstart = f"DTSTART;TZID={rule.timezone}:{_local(start)}"
     recurrence = "FREQ=DAILY"
+    if rule.every_days > 1:  # counted from DTSTART, which is the rule's first day
+        recurrence += f";INTERVAL={rule.every_days}"
     if rule.frequency == "weekly":
         recurrence = "FREQ=WEEKLY;BYDAY=" + ",".join(rule.weekdays)
     lines = [

@@ -1,11 +1,12 @@
 """When reminders fall due: repeating local times in a person's own time zone.
 
-A reminder repeats every day, or on some weekdays, at a local time of day in an IANA time zone
-(``Europe/Berlin``). Times are computed in that zone and returned in UTC, so a reminder set for
-20:00 stays at 20:00 local time across daylight-saving changes. On the night clocks go forward a
-local time that does not exist (02:30) is read with the offset before the gap (03:30 summer
-time); on the night they go back an ambiguous time is its first occurrence. Both are the rules
-of RFC 5545 section 3.3.5, so email reminders and the calendar feed agree.
+A reminder repeats every day, every few days (counted from its first day), or on some weekdays,
+at a local time of day in an IANA time zone (``Europe/Berlin``). Times are computed in that zone
+and returned in UTC, so a reminder set for 20:00 stays at 20:00 local time across
+daylight-saving changes. On the night clocks go forward a local time that does not exist
+(02:30) is read with the offset before the gap (03:30 summer time); on the night they go back
+an ambiguous time is its first occurrence. Both are the rules of RFC 5545 section 3.3.5, so
+email reminders and the calendar feed agree.
 
 A reminder is *due* when its latest occurrence has passed, it was not sent for that occurrence
 yet, and the occurrence is recent (within ``grace``, 6 hours by default): after a server was
@@ -23,9 +24,11 @@ from attunement.errors import InvalidInputError, Problem
 
 __all__ = [
     "DEFAULT_GRACE",
+    "MAX_EVERY_DAYS",
     "WEEKDAY_CODES",
     "ReminderRule",
     "due_occurrence",
+    "every_days_problems",
     "latest_occurrence",
     "next_occurrence",
     "occurrences",
@@ -34,6 +37,7 @@ __all__ = [
 
 WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 DEFAULT_GRACE = timedelta(hours=6)
+MAX_EVERY_DAYS = 366
 Frequency = Literal["daily", "weekly"]
 
 
@@ -52,14 +56,41 @@ def parse_weekdays(text: str | None) -> tuple[str, ...]:
     return tuple(code for code in WEEKDAY_CODES if code in codes)
 
 
+def every_days_problems(frequency: str, every_days: object) -> list[Problem]:
+    """What is wrong with repeating a ``frequency`` reminder every ``every_days`` days."""
+    if (
+        isinstance(every_days, bool)
+        or not isinstance(every_days, int)
+        or not 1 <= every_days <= MAX_EVERY_DAYS
+    ):
+        return [
+            Problem(
+                "out of range",
+                column="every_days",
+                value=every_days,
+                allowed=f"a whole number of days from 1 to {MAX_EVERY_DAYS}",
+            )
+        ]
+    if every_days > 1 and frequency != "daily":
+        return [Problem("only a daily reminder repeats every few days", column="every_days")]
+    return []
+
+
 @dataclass(frozen=True)
 class ReminderRule:
-    """A repeating local time: daily, or weekly on ``weekdays``, at ``time_of_day``."""
+    """A repeating local time at ``time_of_day``: daily, or weekly on ``weekdays``.
+
+    A daily rule with ``every_days`` above 1 fires every that many days, counted from
+    ``starts_on`` (a local calendar day, which it needs): ``every_days=3`` from Monday fires on
+    Monday, Thursday, Sunday, and so on, as ``RRULE:FREQ=DAILY;INTERVAL=3`` does.
+    """
 
     frequency: Frequency
     time_of_day: time
     timezone: str = "UTC"
     weekdays: tuple[str, ...] = ()
+    every_days: int = 1
+    starts_on: date | None = None
 
     def __post_init__(self) -> None:
         problems: list[Problem] = []
@@ -76,6 +107,9 @@ class ReminderRule:
             for code in self.weekdays
             if code not in WEEKDAY_CODES
         )
+        problems.extend(every_days_problems(self.frequency, self.every_days))
+        if self.every_days != 1 and self.starts_on is None:
+            problems.append(Problem("needs the day to count from", column="starts_on"))
         if self.time_of_day.tzinfo is not None:
             problems.append(Problem("give a local time without a zone", column="time_of_day"))
         try:
@@ -95,7 +129,17 @@ class ReminderRule:
 
     def falls_on(self, day: date) -> bool:
         """Whether the reminder fires on this local calendar day."""
-        return self.frequency == "daily" or WEEKDAY_CODES[day.weekday()] in self.weekdays
+        if self.frequency == "weekly":
+            return WEEKDAY_CODES[day.weekday()] in self.weekdays
+        if self.every_days == 1 or self.starts_on is None:
+            return True
+        since = (day - self.starts_on).days
+        return since >= 0 and since % self.every_days == 0
+
+    @property
+    def span(self) -> timedelta:
+        """A stretch of time long enough to hold at least one occurrence (and then some)."""
+        return timedelta(days=max(8, self.every_days + 2))
 
     def at(self, day: date) -> datetime:
         """The UTC instant of the reminder on a local day (RFC 5545 gap/overlap rules)."""
@@ -126,14 +170,18 @@ def occurrences(rule: ReminderRule, start: datetime, end: datetime) -> list[date
 
 
 def latest_occurrence(rule: ReminderRule, at: datetime) -> datetime | None:
-    """The most recent occurrence at or before ``at`` (within the past 8 days)."""
-    past = occurrences(rule, at - timedelta(days=8), at + timedelta(microseconds=1))
+    """The most recent occurrence at or before ``at`` (``None`` before the first one)."""
+    past = occurrences(rule, at - rule.span, at + timedelta(microseconds=1))
     return past[-1] if past else None
 
 
 def next_occurrence(rule: ReminderRule, after: datetime) -> datetime:
     """The first occurrence strictly after ``after``."""
-    coming = occurrences(rule, after + timedelta(microseconds=1), after + timedelta(days=8))
+    start = after + timedelta(microseconds=1)
+    if rule.starts_on is not None:  # nothing fires before the first day
+        first_day = datetime.combine(rule.starts_on, time(), tzinfo=rule.zone).astimezone(UTC)
+        start = max(start, first_day)
+    coming = occurrences(rule, start, start + rule.span)
     return coming[0]
 
 

@@ -570,7 +570,8 @@ class ReminderSchedule(Base):
     """A repeating reminder for one person: fill in an instrument or do a practice.
 
     ``what`` is an instrument id or practice name. It fires at ``time_of_day`` in ``timezone``,
-    every day or on ``weekdays`` (``"MO,TH"``, iCalendar day codes) for weekly reminders; by
+    every day (every ``every_days`` days, counted from the local day it was created, when that
+    is more than 1) or on ``weekdays`` (``"MO,TH"``, iCalendar day codes) for weekly ones; by
     email when ``by_email``, and always in the person's private iCalendar feed, whose secret
     token is stored only as a SHA-256 hash (``feed_token_hash``).
     """
@@ -579,6 +580,10 @@ class ReminderSchedule(Base):
     __table_args__ = (
         sa.CheckConstraint(
             "frequency <> 'weekly' OR weekdays IS NOT NULL", name="weekly_needs_weekdays"
+        ),
+        sa.CheckConstraint(
+            "every_days BETWEEN 1 AND 366 AND (every_days = 1 OR frequency = 'daily')",
+            name="every_days_of_daily",
         ),
     )
 
@@ -591,6 +596,7 @@ class ReminderSchedule(Base):
         text_enum(ReminderFrequency, "reminder_frequency")
     )
     weekdays: Mapped[str | None] = mapped_column(sa.String(20))
+    every_days: Mapped[int] = mapped_column(default=1, server_default=sa.text("1"))
     time_of_day: Mapped[time] = mapped_column(sa.Time)
     timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
     by_email: Mapped[bool] = mapped_column(default=False)

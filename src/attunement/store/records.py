@@ -609,12 +609,18 @@ def create_reminder(
     frequency: ReminderFrequency | str,
     time_of_day: time,
     weekdays: str | None = None,
+    every_days: int = 1,
     timezone: str = "UTC",
     by_email: bool = False,
     relationship_id: int | None = None,
     study_id: int | None = None,
 ) -> tuple[ReminderSchedule, str]:
-    """A reminder schedule and the secret token of its iCalendar feed (shown once)."""
+    """A reminder schedule and the secret token of its iCalendar feed (shown once).
+
+    A daily reminder with ``every_days`` above 1 fires every that many days, counted from
+    today in ``timezone``."""
+    from attunement.practices.reminders import every_days_problems
+
     if relationship_id is not None:
         require_current_member(session, actor_id, relationship_id)
     problems: list[Problem] = []
@@ -628,6 +634,7 @@ def create_reminder(
         weekdays = ",".join(days)
     if kind is ReminderFrequency.WEEKLY and not weekdays:
         problems.append(Problem("a weekly reminder needs weekdays", column="weekdays"))
+    problems.extend(every_days_problems(str(kind or frequency), every_days))
     if problems or kind is None:
         raise _invalid("The reminder is not valid.", problems)
     token, token_hash = new_token()
@@ -638,6 +645,7 @@ def create_reminder(
         what=what,
         frequency=kind,
         weekdays=weekdays,
+        every_days=every_days,
         time_of_day=time_of_day,
         timezone=timezone,
         by_email=by_email,
@@ -771,8 +779,10 @@ def remind_of_study(
 ) -> list[ReminderSchedule]:
     """Reminders of the study's repeating instruments for a participant who asked for them:
     daily for those due every day, weekly (on today's weekday in ``timezone``) for those due
-    every 7 days; other schedules get none. Replaces the participant's earlier reminders of
-    this study, and ends with their consent (:func:`withdraw_consent`)."""
+    every 7 days, and every n days from today for those due every n days, so one falls near
+    the start of each of the participant's windows (``schedule_windows``). Instruments to
+    answer once get none. Replaces the participant's earlier reminders of this study, and ends
+    with their consent (:func:`withdraw_consent`)."""
     _consent_in_force(session, actor_id, study_id)
     study = session.get_one(Study, study_id)
     try:
@@ -787,14 +797,16 @@ def remind_of_study(
     created = []
     for instrument_id in study.instruments:
         every = dict(study.schedule.get(instrument_id) or {}).get("every_days")
-        if every not in (1, 7):
+        if not isinstance(every, int):
             continue
+        weekly = every == 7
         reminder, _token = create_reminder(
             session,
             actor_id,
             instrument_id,
-            frequency=ReminderFrequency.DAILY if every == 1 else ReminderFrequency.WEEKLY,
-            weekdays=None if every == 1 else weekday,
+            frequency=ReminderFrequency.WEEKLY if weekly else ReminderFrequency.DAILY,
+            weekdays=weekday if weekly else None,
+            every_days=1 if weekly else every,
             time_of_day=time_of_day,
             timezone=timezone,
             by_email=by_email,

@@ -43,7 +43,6 @@ from attunement.store.access import (
 )
 from attunement.store.models import (
     Person,
-    ReminderFrequency,
     ReminderSchedule,
 )
 from attunement.store.records import create_reminder, log_practice
@@ -116,13 +115,17 @@ def _reminders(db: DbSession, me: Person, now: datetime) -> list[dict[str, Any]]
             {
                 "schedule": schedule,
                 "title": reminder_text(schedule.what).title,
-                "when": "every day"
-                if schedule.frequency == ReminderFrequency.DAILY
-                else "every " + ", ".join(_DAY_NAMES[d] for d in rule.weekdays),
+                "when": _when(rule),
                 "next": upcoming,
             }
         )
     return shown
+
+
+def _when(rule: ReminderRule) -> str:
+    if rule.frequency == "weekly":
+        return "every " + ", ".join(_DAY_NAMES[d] for d in rule.weekdays)
+    return "every day" if rule.every_days == 1 else f"every {rule.every_days} days"
 
 
 _DAY_NAMES = {

@@ -663,7 +663,7 @@ def _enroll_page(
             "repeating": [
                 f"{names.get(name, name)} ({describe_schedule(study.schedule.get(name))})"
                 for name in study.instruments
-                if dict(study.schedule.get(name) or {}).get("every_days") in (1, 7)
+                if "every_days" in dict(study.schedule.get(name) or {})
             ],
         },
         status_code=status_code,
