@@ -11,7 +11,7 @@ from sqlalchemy.orm import sessionmaker
 
 from attunement.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from attunement.store import StoreSession, records, transaction
-from attunement.store.models import Study
+from attunement.store.models import ReminderSchedule, Study
 from attunement.store.passwords import verify_password
 from attunement.store.records import (
     accept_invitation,
@@ -181,6 +181,30 @@ def test_reminders_and_practices(world_db: WorldDB) -> None:
         )
         assert reminder.weekdays == "MO,TH"
         assert token not in reminder.feed_token_hash
+        for frequency, every in (("weekly", 3), ("daily", 0), ("daily", 367)):
+            with pytest.raises(InvalidInputError) as interval:
+                create_reminder(
+                    session,
+                    ana,
+                    "eis",
+                    frequency=frequency,
+                    time_of_day=time(9),
+                    weekdays="MO" if frequency == "weekly" else None,
+                    every_days=every,
+                )
+            assert _columns(interval) == {"every_days"}
+        every_third, _token = create_reminder(
+            session, ana, "eis", frequency="daily", time_of_day=time(9), every_days=3
+        )
+        assert every_third.every_days == 3
+        # the database refuses what the checks above refuse, whoever writes it
+        with pytest.raises(sa.exc.IntegrityError):
+            session.execute(
+                sa.update(ReminderSchedule)
+                .where(ReminderSchedule.id == reminder.id)
+                .values(every_days=2)
+            )
+        session.rollback()
         with pytest.raises(InvalidInputError) as practice:
             log_practice(session, ana, "Say Thanks!", done_at=T0)
         assert _columns(practice) == {"practice"}
