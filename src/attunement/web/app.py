@@ -97,8 +97,11 @@ def _add_routes(app: FastAPI, routers: list[APIRouter]) -> None:
     each time: about 40 µs for a diary post and 85 µs for a dashboard, a tenth of what the
     app spends on either. Our routers are included with no prefix, tags or dependencies of
     their own at that point (each route already carries its router's), so the routes
-    themselves are exactly what ``include_router`` would serve, matched once each. A router's
-    ``lifespan`` is entered by the app's own (see :func:`create_app`).
+    themselves are exactly what ``include_router`` would serve, matched once each (the OpenAPI
+    document is the same, byte for byte). A router's ``lifespan`` is entered by the app's own
+    (see :func:`create_app`). One FastAPI feature does not reach these routes:
+    ``app.dependency_overrides`` (they were built by their module's router, before any app
+    existed); attunement's tests use the real dependencies.
     """
     for router in routers:
         if router.on_startup or router.on_shutdown:
