@@ -150,6 +150,44 @@ def test_reminders_and_the_private_feed(app: FastAPI, web: WebPerson, other_web:
     assert web.client.get(new_link).status_code == 404
 
 
+def test_a_reminder_every_few_days(web: WebPerson, other_web: WebPerson) -> None:
+    for every in ("", "1", "367", "three"):
+        refused = web.post(
+            "/practices/reminders",
+            {
+                "what": "appreciation",
+                "frequency": "every",
+                "every_days": every,
+                "time_of_day": "20:30",
+                "timezone": "UTC",
+            },
+        )
+        assert refused.status_code == 422, every
+        assert 'id="every_days-error"' in refused.text
+        assert f'value="{every}"' in refused.text  # what was typed is kept
+    added = web.post(
+        "/practices/reminders",
+        {
+            "what": "appreciation",
+            "frequency": "every",
+            "every_days": "3",
+            "weekdays": ["MO"],  # ticked by mistake: not a weekly reminder, so ignored
+            "time_of_day": "20:30",
+            "timezone": "America/Chicago",
+        },
+    )
+    assert added.status_code == 303
+    assert "every 3 days at 20:30 (America/Chicago)" in web.get("/practices").text
+    url = FEED.search(web.post("/practices/feed").text)
+    assert url is not None
+    calendar = icalendar.Calendar.from_ical(
+        other_web.client.get(url.group(1).removeprefix("http://testserver")).text
+    )
+    (event,) = calendar.walk("VEVENT")
+    assert event["RRULE"]["FREQ"] == ["DAILY"]
+    assert event["RRULE"]["INTERVAL"] == [3]
+
+
 def test_only_the_owner_removes_a_reminder(
     app: FastAPI, web: WebPerson, other_web: WebPerson
 ) -> None:

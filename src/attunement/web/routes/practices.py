@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager, suppress
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 from urllib.parse import urlsplit
-from zoneinfo import available_timezones
+from zoneinfo import ZoneInfo, available_timezones
 
 import sqlalchemy as sa
 from fastapi import APIRouter, FastAPI, Form
@@ -25,6 +25,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from attunement.errors import AttunementError, InvalidInputError, NotFoundError, Problem
 from attunement.practices import (
+    MAX_EVERY_DAYS,
     FeedEvent,
     ReminderRule,
     calendar_feed,
@@ -97,7 +98,7 @@ async def reminder_emails(app: FastAPI) -> AsyncIterator[None]:
 
 router = APIRouter(include_in_schema=False, lifespan=reminder_emails)
 
-_REMINDER_FIELDS = {"what", "frequency", "weekdays", "time_of_day", "timezone"}
+_REMINDER_FIELDS = {"what", "frequency", "every_days", "weekdays", "time_of_day", "timezone"}
 _LOG_FIELDS = {"practice", "relationship_id", "note"}
 
 
@@ -224,7 +225,12 @@ def log_practice_done(
 
 
 def _parse_reminder(
-    what: str, frequency: str, weekdays: list[str], time_of_day: str, timezone: str
+    what: str,
+    frequency: str,
+    weekdays: list[str],
+    time_of_day: str,
+    timezone: str,
+    every_days: str = "",
 ) -> ReminderRule:
     problems: list[Problem] = []
     if what not in {p.id for p in list_practices()}:
@@ -236,14 +242,37 @@ def _parse_reminder(
         problems.append(Problem("use a time like 20:00", column="time_of_day", value=time_of_day))
     if timezone not in available_timezones() and timezone != "UTC":
         problems.append(Problem("unknown time zone", column="timezone", value=timezone))
-    if frequency not in ("daily", "weekly"):
-        problems.append(Problem("choose daily or weekly", column="frequency", value=frequency))
+    if frequency not in ("daily", "weekly", "every"):
+        problems.append(
+            Problem("choose every day, some days or every few days", column="frequency")
+        )
     if frequency == "weekly" and not weekdays:
         problems.append(Problem("choose at least one day", column="weekdays"))
+    every = 1
+    if frequency == "every":
+        try:
+            every = int(every_days.strip())
+        except ValueError:
+            every = 0
+        if not 2 <= every <= MAX_EVERY_DAYS:
+            problems.append(
+                Problem(
+                    f"give a number of days from 2 to {MAX_EVERY_DAYS}",
+                    column="every_days",
+                    value=every_days or None,
+                )
+            )
     if problems or clock is None:
         raise InvalidInputError("please check the reminder", problems=problems)
     days = parse_weekdays(",".join(weekdays)) if frequency == "weekly" else ()
-    return ReminderRule(frequency, clock.replace(second=0, microsecond=0), timezone, days)  # type: ignore[arg-type]
+    return ReminderRule(
+        "weekly" if frequency == "weekly" else "daily",
+        clock.replace(second=0, microsecond=0),
+        timezone,
+        days,
+        every_days=every,
+        starts_on=datetime.now(ZoneInfo(timezone)).date() if every > 1 else None,
+    )
 
 
 @router.post("/practices/reminders", response_class=HTMLResponse)
@@ -257,19 +286,21 @@ def add_reminder(
     time_of_day: Annotated[str, Form()] = "",
     timezone: Annotated[str, Form()] = "UTC",
     by_email: Annotated[str, Form()] = "",
+    every_days: Annotated[str, Form()] = "",
 ) -> Response:
     """Add a repeating reminder for a practice."""
     days = weekdays or []
     form = {
         "what": what,
         "frequency": frequency,
+        "every_days": every_days,
         "weekdays": days,
         "time_of_day": time_of_day,
         "timezone": timezone,
         "by_email": by_email,
     }
     try:
-        rule = _parse_reminder(what, frequency, days, time_of_day, timezone)
+        rule = _parse_reminder(what, frequency, days, time_of_day, timezone, every_days)
         # The store also makes a per-reminder feed token; the app serves one feed per person
         # (Person.calendar_token_hash), so that token is not used.
         create_reminder(
@@ -279,6 +310,7 @@ def add_reminder(
             frequency=rule.frequency,
             time_of_day=rule.time_of_day,
             weekdays=",".join(rule.weekdays) or None,
+            every_days=rule.every_days,
             timezone=rule.timezone,
             by_email=by_email == "on",
         )
