@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime, time, timedelta
 
 import icalendar
+import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 
@@ -18,7 +19,7 @@ from attunement.store.models import (
     RelationshipType,
     ReminderSchedule,
 )
-from attunement.web.mail import ConsoleMailer
+from attunement.web.mail import ConsoleMailer, OutgoingMail
 from tests.web.people import WebPerson
 from tests.web.test_closeness_web import person_id
 
@@ -241,3 +242,58 @@ def test_due_email_reminders_are_sent_once(app: FastAPI, web: WebPerson) -> None
     assert "http://testserver/practices" in first.body
     assert "To change or stop it" in first.body
     assert second.subject == first.subject
+
+
+def test_two_senders_at_once_send_a_reminder_once_and_a_failed_send_is_tried_again(
+    app: FastAPI, web: WebPerson
+) -> None:
+    web.post(
+        "/practices/reminders",
+        {
+            "what": "appreciation",
+            "frequency": "daily",
+            "time_of_day": "20:00",
+            "timezone": "UTC",
+            "by_email": "on",
+        },
+    )
+    with app.state.session_factory() as db:
+        for schedule in db.scalars(sa.select(ReminderSchedule)):
+            schedule.created_at = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+        db.commit()
+    evening = datetime(2026, 3, 1, 20, 1, tzinfo=UTC)
+    other_mailer = ConsoleMailer(stream=io.StringIO())
+    inner: list[int] = []
+
+    class CheckingMeanwhile(ConsoleMailer):
+        """While this sender sends, a second sender (cron, another process) checks too."""
+
+        def send(self, mail: OutgoingMail) -> None:
+            with app.state.session_factory() as other_db:
+                inner.extend(
+                    send_due_reminders(
+                        other_db, other_mailer, now=evening, base_url="http://testserver"
+                    )
+                )
+            super().send(mail)
+
+    mailer = CheckingMeanwhile(stream=io.StringIO())
+    with app.state.session_factory() as db:
+        sent = send_due_reminders(db, mailer, now=evening, base_url="http://testserver")
+    assert len(sent) == 1
+    assert inner == []
+    assert len(mailer.outbox) + len(other_mailer.outbox) == 1
+
+    class Down(ConsoleMailer):
+        def send(self, mail: OutgoingMail) -> None:
+            raise ConnectionRefusedError("the mail server is down")
+
+    next_day = evening + timedelta(days=1)
+    with app.state.session_factory() as db:
+        with pytest.raises(ConnectionRefusedError):
+            send_due_reminders(db, Down(), now=next_day, base_url="http://testserver")
+        # not sent, so not marked sent: the next check sends it
+        retried = ConsoleMailer(stream=io.StringIO())
+        later = next_day + timedelta(minutes=5)
+        assert send_due_reminders(db, retried, now=later, base_url="http://testserver") == sent
+        assert len(retried.outbox) == 1

@@ -1,17 +1,21 @@
 """Sending reminder emails that are due, and describing reminders in words.
 
 Run :func:`send_due_reminders` every few minutes (``attunement reminders send --every 300``, or
-cron). Each reminder is sent at most once per occurrence: ``last_sent_at`` is stored right after
-each message, so a crash in the middle of a run never sends the same reminder twice.
+cron). Each reminder is sent at most once per occurrence, even with several senders checking at
+once: a sender first claims the occurrence (``last_sent_at`` is set, on the condition that it
+still holds what the sender read, and committed), then sends; a send that fails gives the
+claim back, so the next check tries again.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from attunement.errors import AttunementError
@@ -89,24 +93,53 @@ def send_due_reminders(
         .where(ReminderSchedule.active.is_(True), ReminderSchedule.by_email.is_(True))
         .order_by(ReminderSchedule.id)
     ).all()
+    db.commit()  # end the read: each claim below is its own short transaction
     sent: list[int] = []
     for schedule, person in rows:
-        since = schedule.last_sent_at or schedule.created_at
-        occurrence = due_occurrence(rule_of(schedule), now, since=since, grace=grace)
-        if occurrence is None:
+        seen = schedule.last_sent_at
+        occurrence = due_occurrence(
+            rule_of(schedule), now, since=seen or schedule.created_at, grace=grace
+        )
+        if occurrence is None or not _claim(db, schedule.id, seen, now):
             continue
         text = reminder_text(schedule.what)
         link = base_url.rstrip("/") + text.path
-        mailer.send(
-            OutgoingMail(
-                to=person.email,
-                subject=f"Reminder: {text.title}",
-                body=f"Hello {person.display_name},\n\n{text.body}\n\n{link}\n\n"
-                f"You get this because you set a reminder in attunement. To change or stop it: "
-                f"{base_url.rstrip('/')}/practices#reminders\n",
+        try:
+            mailer.send(
+                OutgoingMail(
+                    to=person.email,
+                    subject=f"Reminder: {text.title}",
+                    body=f"Hello {person.display_name},\n\n{text.body}\n\n{link}\n\n"
+                    "You get this because you set a reminder in attunement. To change or stop "
+                    f"it: {base_url.rstrip('/')}/practices#reminders\n",
+                )
             )
-        )
-        schedule.last_sent_at = now
-        db.commit()
+        except Exception:
+            _claim(db, schedule.id, now, seen)  # not sent: the next check tries again
+            raise
         sent.append(schedule.id)
     return sent
+
+
+def _claim(db: Session, reminder_id: int, seen: datetime | None, value: datetime | None) -> bool:
+    """Set the reminder's ``last_sent_at`` to ``value`` if it still holds ``seen`` (committed
+    at once); whether it did.
+
+    Two senders may check at the same moment (the server's loop and ``attunement reminders
+    send`` from cron, or two server processes); only the one whose claim changes the row
+    sends, so a reminder goes out once per occurrence however many are checking.
+    """
+    last_sent = _REMINDERS.c.last_sent_at
+    claimed = db.execute(
+        sa.update(_REMINDERS)
+        .where(
+            _REMINDERS.c.id == reminder_id,
+            last_sent.is_(None) if seen is None else last_sent == seen,
+        )
+        .values(last_sent_at=value)
+    )
+    db.commit()
+    return cast(CursorResult[Any], claimed).rowcount == 1
+
+
+_REMINDERS = cast(sa.Table, ReminderSchedule.__table__)
